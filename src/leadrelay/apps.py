@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LeadrelayConfig(AppConfig):
+    name = "leadrelay"
+    verbose_name = "leadrelay"

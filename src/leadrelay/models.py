@@ -1,0 +1,161 @@
+"""The lead store: current state in `Lead`, every change in the append-only `Event`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from leadrelay.contract.gates import LeadFacts
+
+
+class ContractVersion(models.Model):
+    """A contract text that has been in force; events point at the one they were judged under."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    text = models.TextField()
+    first_used_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.sha256[:12]}"
+
+
+class Lead(models.Model):
+    # Where the lead came from outside: the export's record id, if any.
+    external_id = models.CharField(max_length=200, blank=True, default="")
+    email = models.CharField(max_length=254, blank=True, default="")
+    phone = models.CharField(max_length=64, blank=True, default="")
+    name = models.CharField(max_length=200, blank=True, default="")
+    company = models.CharField(max_length=200, blank=True, default="")
+    # None means the source is missing, which is not the same as any value
+    # an export might write, "unknown" included.
+    source = models.CharField(max_length=200, null=True, blank=True)
+    campaign = models.CharField(max_length=200, blank=True, default="")
+    industry = models.CharField(max_length=200, blank=True, default="")
+    company_size = models.CharField(max_length=100, blank=True, default="")
+    employees = models.IntegerField(null=True, blank=True)
+    location = models.CharField(max_length=200, blank=True, default="")
+    intent = models.CharField(max_length=500, blank=True, default="")
+    owner = models.CharField(max_length=150, blank=True, default="")
+    next_action = models.CharField(max_length=500, blank=True, default="")
+    next_action_owner = models.CharField(max_length=150, blank=True, default="")
+    next_action_due = models.DateTimeField(null=True, blank=True)
+
+    stage = models.CharField(max_length=50)
+    # The furthest open stage the lead has reached (its position in the
+    # contract), so that a lost lead still counts as having been qualified.
+    reached_rank = models.SmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+    first_outreach_at = models.DateTimeField(null=True, blank=True)
+    # False when the lead came from an export that records no contact times:
+    # its SLA outcome is unknown rather than missed.
+    contact_time_known = models.BooleanField(default=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    loss_reason = models.CharField(max_length=100, blank=True, default="")
+    loss_note = models.TextField(blank=True, default="")
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # The import that last wrote this lead, and a digest of what it wrote, so
+    # that importing the same file again is recognised as unchanged.
+    origin = models.CharField(max_length=100, blank=True, default="")
+    fingerprint = models.CharField(max_length=40, blank=True, default="")
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["external_id"], name="lead_external_id"),
+            models.Index(fields=["email"], name="lead_email"),
+            models.Index(fields=["created_at"], name="lead_created_at"),
+            models.Index(fields=["stage", "last_event_at"], name="lead_stage_idle"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.external_id or f"lead {self.pk}"
+
+    def facts(self) -> LeadFacts:
+        return LeadFacts(
+            external_id=self.external_id,
+            email=self.email,
+            phone=self.phone,
+            name=self.name,
+            company=self.company,
+            source=self.source or "",
+            campaign=self.campaign,
+            industry=self.industry,
+            company_size=self.company_size,
+            employees=self.employees,
+            location=self.location,
+            intent=self.intent,
+            owner=self.owner,
+            next_action=self.next_action,
+            next_action_owner=self.next_action_owner,
+            next_action_due=self.next_action_due,
+            first_outreach_at=self.first_outreach_at,
+            has_first_outreach=self.first_outreach_at is not None,
+            loss_reason=self.loss_reason,
+            loss_note=self.loss_note,
+        )
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "came in"
+    OUTREACH = "outreach", "outreach logged"
+    STAGE = "stage", "moved"
+    WON = "won", "closed won"
+    LOST = "lost", "closed lost"
+    REOPENED = "reopened", "reopened"
+    HANDOFF = "handoff", "handed off"
+    OWNER = "owner", "owner set"
+    OBJECTION = "objection", "objection logged"
+    NEXT_ACTION = "next_action", "next action set"
+    UPDATED = "updated", "fields changed"
+
+
+class Milestone(models.TextChoices):
+    """The first time a lead passes a point the pulse counts."""
+
+    CONTACTED = "contacted", "first contact"
+    QUALIFIED = "qualified", "first qualified"
+    WON = "won", "won"
+    LOST = "lost", "lost"
+
+
+class Event(models.Model):
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    # When it happened. None when the source says it happened but not when
+    # (an export with a status and no date); such events never land in a week.
+    at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    actor = models.CharField(max_length=150)
+    stage = models.CharField(max_length=50, blank=True, default="")
+    milestone = models.CharField(
+        max_length=20, choices=Milestone.choices, blank=True, default=""
+    )
+    data = models.JSONField(default=dict, blank=True)
+    contract_version = models.ForeignKey(ContractVersion, on_delete=models.PROTECT)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["kind", "at"], name="event_kind_at"),
+            models.Index(fields=["milestone", "at"], name="event_milestone_at"),
+            models.Index(fields=["lead", "at"], name="event_lead_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.lead_id} {self.at}"
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "at": self.at, "actor": self.actor, **self.data}
+
+
+class ImportRun(models.Model):
+    """One run of `leadrelay import`: what it read and what it did."""
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    preset = models.CharField(max_length=100)
+    files = models.JSONField(default=list)
+    summary = models.JSONField(default=dict)
