@@ -46,7 +46,9 @@ class Lead(models.Model):
     # The furthest open stage the lead has reached (its position in the
     # contract), so that a lost lead still counts as having been qualified.
     reached_rank = models.SmallIntegerField(default=0)
-    created_at = models.DateTimeField()
+    # None when the export does not say when the lead came in: such a lead
+    # counts in the compliance report but in no week.
+    created_at = models.DateTimeField(null=True, blank=True)
     first_outreach_at = models.DateTimeField(null=True, blank=True)
     # False when the lead came from an export that records no contact times:
     # its SLA outcome is unknown rather than missed.
@@ -123,7 +125,10 @@ class Milestone(models.TextChoices):
 
 
 class Event(models.Model):
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    # The (lead, at) index below serves lookups by lead; no separate one.
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=EventKind.choices)
     # When it happened. None when the source says it happened but not when
     # (an export with a status and no date); such events never land in a week.

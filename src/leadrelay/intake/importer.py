@@ -1,0 +1,506 @@
+"""Import a CRM export: stream its files, map each row to a lead, write in batches.
+
+Rows that cannot be used go to a rejects file with their row number and the
+reason; values that map to nothing are counted by value; everything else is
+committed batch by batch, so a bad row never costs the good ones.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from django.db import transaction
+
+from leadrelay.contract.model import Contract
+from leadrelay.intake import csvfile, dates
+from leadrelay.intake.mapping import DATE_FIELDS, FileMap, Mapping, check_against, pick_column
+from leadrelay.workflow import bulk
+from leadrelay.workflow.history import LeadRecord
+
+
+class ImportFailed(Exception):
+    """An export that cannot be imported at all; the message says where and what to do."""
+
+
+@dataclass
+class Options:
+    rejects: Path | None = None
+    # False: write no rejects file (the audit keeps them in memory instead).
+    write_rejects: bool = True
+    date_format: str | None = None
+    batch_size: int = 5000
+    # False inside the audit, whose whole run is one transaction rolled back.
+    commit_batches: bool = True
+    actor: str = "import"
+    progress: Callable[[int], None] | None = None
+
+
+@dataclass
+class Summary:
+    files: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    footer_rows: int = 0
+    seconds: float = 0.0
+    unmapped: dict[str, dict[str, int]] = field(default_factory=dict)
+    rejects_path: str | None = None
+    reject_examples: list[dict[str, Any]] = field(default_factory=list)
+    contradictions: int = 0
+    contradiction_examples: list[str] = field(default_factory=list)
+    undated: int = 0
+    unjoined: dict[str, int] = field(default_factory=dict)
+    contact_times: bool = False
+    date_formats: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "read": self.rows_read,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "footer_rows": self.footer_rows,
+            "seconds": round(self.seconds, 3),
+            "unmapped": self.unmapped,
+            "rejects_file": self.rejects_path,
+            "reject_examples": self.reject_examples,
+            "date_formats": self.date_formats,
+            "contact_times_in_export": self.contact_times,
+        }
+
+    def warnings(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        if self.contradictions:
+            out.append(
+                {
+                    "code": "event_before_created",
+                    "count": self.contradictions,
+                    "examples": self.contradiction_examples,
+                    "message": (
+                        f"{self.contradictions} leads have an event dated before the lead "
+                        "came in; kept as recorded"
+                    ),
+                }
+            )
+        if self.undated:
+            out.append(
+                {
+                    "code": "no_created_date",
+                    "count": self.undated,
+                    "message": (
+                        f"{self.undated} leads have no date for when they came in; they "
+                        "count in the compliance report but in no week"
+                    ),
+                }
+            )
+        for field_name, values in self.unmapped.items():
+            total = sum(values.values())
+            out.append(
+                {
+                    "code": "unmapped_values",
+                    "field": field_name,
+                    "count": total,
+                    "values": values,
+                    "message": (
+                        f"{total} rows have a {field_name} value that maps to nothing in the "
+                        f"contract: " + ", ".join(f'"{v}" ({n})' for v, n in values.items())
+                    ),
+                }
+            )
+        for role, count in self.unjoined.items():
+            out.append(
+                {
+                    "code": "unjoined_rows",
+                    "file": role,
+                    "count": count,
+                    "message": f"{count} rows of the {role} file match no lead in the primary file",
+                }
+            )
+        return out
+
+
+@dataclass
+class _Resolved:
+    """One input file matched to its part of the mapping, with concrete columns."""
+
+    source: csvfile.CsvSource
+    part: FileMap
+    columns: dict[str, str]
+    entered: dict[str, str]
+    keep: list[str]
+    formats: dict[str, dates.DateFormat] = field(default_factory=dict)
+
+
+def run(paths: list[Path], mapping: Mapping, contract: Contract, options: Options) -> Summary:
+    started = time.perf_counter()
+    check_against(mapping, contract)
+    summary = Summary(files=[str(p) for p in paths], contact_times=mapping.records_contact_times())
+    resolved = _match_files(paths, mapping)
+    tz = contract.tz
+    for item in resolved:
+        _infer_dates(item, options.date_format)
+        for column, fmt in item.formats.items():
+            summary.date_formats[f"{item.source.path.name}:{column}"] = fmt.name
+
+    primary = resolved[0]
+    joined = [(item, _load_joined(item, tz, summary)) for item in resolved[1:]]
+    version = bulk.contract_version(contract)
+    origin = f"import:{mapping.name}"
+
+    rejects = _Rejects(primary, options, summary)
+    batch: list[LeadRecord] = []
+    unmapped: dict[str, Counter[str]] = defaultdict(Counter)
+    used_keys: list[set[str]] = [set() for _ in joined]
+
+    def flush() -> None:
+        if not batch:
+            return
+        if options.commit_batches:
+            with transaction.atomic():
+                outcome = _write(batch)
+        else:
+            outcome = _write(batch)
+        summary.created += outcome.created
+        summary.updated += outcome.updated
+        summary.unchanged += outcome.unchanged
+        summary.contradictions += outcome.contradictions
+        room = 5 - len(summary.contradiction_examples)
+        summary.contradiction_examples += outcome.contradiction_examples[:room]
+        batch.clear()
+        if options.progress:
+            options.progress(summary.rows_read)
+
+    def _write(records: list[LeadRecord]) -> bulk.BatchOutcome:
+        return bulk.write_batch(
+            records,
+            contract,
+            version,
+            options.actor,
+            origin,
+            contact_time_known=summary.contact_times,
+        )
+
+    try:
+        for row in csvfile.rows(primary.source):
+            summary.rows_read += 1
+            if csvfile.looks_like_footer(primary.source, row):
+                summary.footer_rows += 1
+                continue
+
+            if row.extra:
+                rejects.add(row, f"the row has {len(row.extra)} more cells than the header")
+                continue
+
+            try:
+                record = _record(row, primary, joined, used_keys, mapping, contract, unmapped)
+            except _RowProblem as exc:
+                rejects.add(row, str(exc))
+                continue
+
+            if record.created_at is None:
+                summary.undated += 1
+            batch.append(record)
+            if len(batch) >= options.batch_size:
+                flush()
+
+        flush()
+    finally:
+        rejects.close()
+
+    for (item, table), keys in zip(joined, used_keys, strict=True):
+        missing = len(set(table) - keys)
+        if missing:
+            summary.unjoined[item.part.role] = missing
+    summary.unmapped = {k: dict(v.most_common()) for k, v in unmapped.items()}
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+class _RowProblem(Exception):
+    pass
+
+
+def _match_files(paths: list[Path], mapping: Mapping) -> list[_Resolved]:
+    by_part: dict[int, _Resolved] = {}
+    for path in paths:
+        try:
+            source = csvfile.sniff(path)
+        except csvfile.CsvProblem as exc:
+            raise ImportFailed(str(exc)) from None
+
+        index = next(
+            (i for i, part in enumerate(mapping.files) if i not in by_part and part.recognises(source.header)),
+            None,
+        )
+        if index is None:
+            expected = "; ".join(
+                f"{part.role}: {', '.join(part.detect)}" for part in mapping.files
+            )
+            raise ImportFailed(
+                f"{path}: its columns do not match any file of the {mapping.name} mapping "
+                f"(header: {', '.join(source.header[:8])}{'…' if len(source.header) > 8 else ''}). "
+                f"Expected columns: {expected}. Pick another --preset or write a --mapping file."
+            )
+        by_part[index] = _resolve(source, mapping.files[index])
+
+    if 0 not in by_part:
+        primary = mapping.primary
+        raise ImportFailed(
+            f"none of the files is the {primary.role} file of the {mapping.name} mapping; "
+            f"it has the columns {', '.join(primary.detect)}. Add it to the command."
+        )
+
+    return [by_part[i] for i in sorted(by_part)]
+
+
+def _resolve(source: csvfile.CsvSource, part: FileMap) -> _Resolved:
+    columns = {}
+    for name, candidates in part.fields.items():
+        found = pick_column(candidates, source.header)
+        if found is not None:
+            columns[name] = found
+    entered = {}
+    for stage, candidates in part.entered.items():
+        found = pick_column(candidates, source.header)
+        if found is not None:
+            entered[stage] = found
+    keep = [c for c in (pick_column((k,), source.header) for k in part.keep) if c]
+    return _Resolved(source, part, columns, entered, keep)
+
+
+def _date_columns(item: _Resolved) -> list[str]:
+    names = [item.columns[f] for f in DATE_FIELDS if f in item.columns]
+    names += list(item.entered.values())
+    return list(dict.fromkeys(names))
+
+
+def _infer_dates(item: _Resolved, override: str | None) -> None:
+    """Decide each date column's format from its values, reading only as far as needed."""
+    columns = _date_columns(item)
+    if not columns:
+        return
+
+    inference = {c: dates.DateInference(c, override) for c in columns}
+    pending = {c for c in columns if not inference[c].decided}
+    if pending:
+        for row in csvfile.rows(item.source):
+            for column in list(pending):
+                value = row.values.get(column, "").strip()
+                if value:
+                    inference[column].feed(value)
+                    if inference[column].decided:
+                        pending.discard(column)
+            if not pending:
+                break
+
+    for column in columns:
+        try:
+            item.formats[column] = inference[column].result()
+        except dates.DateProblem as exc:
+            raise ImportFailed(f"{item.source.path}: {exc}") from None
+
+
+def _load_joined(item: _Resolved, tz: Any, summary: Summary) -> dict[str, dict[str, Any]]:
+    """Read a joined file into memory, keyed on its join column.
+
+    Joined files (deals, accounts) are far smaller than the primary file.
+    """
+    key_column = pick_column(item.part.key, item.source.header)
+    if key_column is None:
+        raise ImportFailed(
+            f"{item.source.path}: the join column {' or '.join(item.part.key)} is missing"
+        )
+
+    table: dict[str, dict[str, Any]] = {}
+    for row in csvfile.rows(item.source):
+        if csvfile.looks_like_footer(item.source, row):
+            continue
+        key = row.values.get(key_column, "").strip()
+        if key:
+            table[key] = {"row": row, "item": item}
+    return table
+
+
+def _record(
+    row: csvfile.Row,
+    primary: _Resolved,
+    joined: list[tuple[_Resolved, dict[str, dict[str, Any]]]],
+    used_keys: list[set[str]],
+    mapping: Mapping,
+    contract: Contract,
+    unmapped: dict[str, Counter[str]],
+) -> LeadRecord:
+    tz = contract.tz
+    raw: dict[str, str] = {}
+    when: dict[str, datetime | None] = {}
+    entered: dict[str, datetime | None] = {}
+    extra: dict[str, str] = {}
+    stage_default = primary.part.stage
+
+    parts: list[tuple[_Resolved, csvfile.Row]] = [(primary, row)]
+    for index, (item, table) in enumerate(joined):
+        match_column = pick_column(item.part.matches, primary.source.header)
+        key = row.values.get(match_column, "").strip() if match_column else ""
+        hit = table.get(key) if key else None
+        if hit is not None:
+            used_keys[index].add(key)
+            parts.append((item, hit["row"]))
+
+    for item, part_row in parts:
+        if item is not primary and item.part.stage:
+            stage_default = item.part.stage
+        for name, column in item.columns.items():
+            value = part_row.values.get(column, "").strip()
+            if not value:
+                continue
+            if name in DATE_FIELDS:
+                when[name] = _date(item, column, value, tz, part_row)
+            else:
+                raw[name] = value
+        for stage, column in item.entered.items():
+            value = part_row.values.get(column, "").strip()
+            if value:
+                entered[stage] = _date(item, column, value, tz, part_row)
+        for column in item.keep:
+            value = part_row.values.get(column, "").strip()
+            if value:
+                extra[column] = value
+
+    stage = stage_default or contract.first_stage.key
+    if "stage" in raw:
+        mapped = mapping.translate("stage", raw["stage"])
+        if mapped is None:
+            unmapped["stage"][raw["stage"]] += 1
+            extra["unmapped stage"] = raw["stage"]
+        else:
+            stage = mapped
+    outcome = contract.stage(stage).outcome
+
+    source: str | None = raw.get("source")
+    if source is not None:
+        translated = mapping.translate("source", source)
+        if translated is None:
+            unmapped["source"][source] += 1
+        else:
+            source = translated
+
+    loss_reason = ""
+    if "loss_reason" in raw and outcome == "lost":
+        mapped_reason = mapping.translate("loss_reason", raw["loss_reason"])
+        if mapped_reason is None or mapped_reason not in contract.loss_reason_keys():
+            unmapped["loss_reason"][raw["loss_reason"]] += 1
+            extra["unmapped loss reason"] = raw["loss_reason"]
+        else:
+            loss_reason = mapped_reason
+
+    closed_at = None
+    if outcome is not None:
+        closed_at = when.get(f"{outcome}_at") or when.get("closed_at")
+
+    employees, company_size = _size(raw.get("employees", ""), raw.get("company_size", ""))
+    if "amount" in raw:
+        extra["amount"] = raw["amount"]
+    name = raw.get("name") or " ".join(
+        p for p in (raw.get("first_name", ""), raw.get("last_name", "")) if p
+    )
+    record = LeadRecord(
+        external_id=raw.get("external_id", ""),
+        email=raw.get("email", "").strip().lower(),
+        phone=raw.get("phone", ""),
+        name=name,
+        company=raw.get("company", ""),
+        source=source,
+        campaign=raw.get("campaign", ""),
+        industry=raw.get("industry", ""),
+        company_size=company_size,
+        employees=employees,
+        location=raw.get("location", ""),
+        intent=raw.get("intent", ""),
+        owner=raw.get("owner", ""),
+        next_action=raw.get("next_action", ""),
+        next_action_owner=raw.get("next_action_owner", ""),
+        next_action_due=when.get("next_action_due"),
+        stage=stage,
+        created_at=when.get("created_at"),
+        first_outreach_at=when.get("first_outreach_at"),
+        entered=entered,
+        closed_at=closed_at,
+        loss_reason=loss_reason,
+        loss_note=raw.get("loss_note", "") if outcome == "lost" else "",
+        extra=extra,
+    )
+    if not (record.external_id or record.email or record.phone):
+        raise _RowProblem("no record id, email or phone: nothing identifies the lead")
+
+    return record
+
+
+def _date(item: _Resolved, column: str, value: str, tz: Any, row: csvfile.Row) -> datetime | None:
+    try:
+        return item.formats[column].parse(value, tz)
+    except ValueError as exc:
+        raise _RowProblem(
+            f"{item.source.path.name}, row {row.number}, column {column}: {exc}"
+        ) from None
+
+
+def _size(employees: str, company_size: str) -> tuple[int | None, str]:
+    text = employees.replace(",", "").strip()
+    if text:
+        try:
+            return int(float(text)), company_size or text
+        except ValueError:
+            return None, company_size or employees
+
+    return None, company_size
+
+
+class _Rejects:
+    """The rejects file: each unusable row with its number and the reason."""
+
+    def __init__(self, primary: _Resolved, options: Options, summary: Summary) -> None:
+        self.primary = primary
+        self.options = options
+        self.summary = summary
+        self.handle: IO[str] | None = None
+        self.writer: Any = None
+
+    def path(self) -> Path:
+        if self.options.rejects is not None:
+            return self.options.rejects
+
+        source = self.primary.source.path
+        return source.with_name(source.stem + ".rejects.csv")
+
+    def add(self, row: csvfile.Row, reason: str) -> None:
+        self.summary.rejected += 1
+        if len(self.summary.reject_examples) < 20:
+            self.summary.reject_examples.append({"row": row.number, "line": row.line, "reason": reason})
+        if not self.options.write_rejects:
+            return
+
+        if self.writer is None:
+            path = self.path()
+            self.handle = path.open("w", newline="", encoding="utf-8")
+            self.writer = csv.writer(self.handle)
+            self.writer.writerow(["row", "line", "reason", *self.primary.source.header])
+            self.summary.rejects_path = str(path)
+        self.writer.writerow(
+            [row.number, row.line, reason, *(row.values.get(h, "") for h in self.primary.source.header), *row.extra]
+        )
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+

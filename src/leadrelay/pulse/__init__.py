@@ -1,0 +1,1 @@
+"""The weekly pipeline pulse, the compliance report and their renderings."""

@@ -1,0 +1,1 @@
+"""The one place where a lead is created or changed."""

@@ -1,0 +1,323 @@
+"""Writing imported leads in batches: the import's way through the workflow.
+
+New leads and their events are inserted with one `executemany` per table
+rather than one ORM save per row: an export can hold a million rows. Ids are
+reserved up front so that events can point at their lead without reading
+anything back. A batch is written inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from leadrelay.contract.model import Contract
+from leadrelay.models import ContractVersion, Event, Lead
+from leadrelay.workflow.history import Derived, LeadRecord, PastEvent, derive
+
+#: Lead fields an import writes, in the order of the insert's columns.
+_LEAD_FIELDS = (
+    "external_id",
+    "email",
+    "phone",
+    "name",
+    "company",
+    "source",
+    "campaign",
+    "industry",
+    "company_size",
+    "employees",
+    "location",
+    "intent",
+    "owner",
+    "next_action",
+    "next_action_owner",
+    "next_action_due",
+    "loss_reason",
+    "loss_note",
+)
+
+
+def contract_version(contract: Contract) -> ContractVersion:
+    """Return the stored row for this contract text, storing it the first time."""
+    version, _ = ContractVersion.objects.get_or_create(
+        sha256=contract.sha256,
+        defaults={"name": contract.name, "text": contract.text},
+    )
+    return version
+
+
+@dataclass
+class BatchOutcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    contradictions: int = 0
+    contradiction_examples: list[str] = field(default_factory=list)
+
+
+def write_batch(
+    records: Sequence[LeadRecord],
+    contract: Contract,
+    version: ContractVersion,
+    actor: str,
+    origin: str,
+    contact_time_known: bool,
+) -> BatchOutcome:
+    outcome = BatchOutcome()
+    records = _last_of_each(records)
+    existing = _existing(records)
+    fresh: list[tuple[LeadRecord, Derived, str]] = []
+
+    for record in records:
+        derived = derive(record, contract)
+        if derived.contradictions:
+            outcome.contradictions += 1
+            if len(outcome.contradiction_examples) < 5:
+                outcome.contradiction_examples.append(record.external_id or record.email)
+
+        fingerprint = record.fingerprint()
+        found = existing.get(_identity(record))
+        if found is None:
+            fresh.append((record, derived, fingerprint))
+            continue
+
+        if found.fingerprint == fingerprint:
+            outcome.unchanged += 1
+            continue
+
+        _update(found, record, derived, fingerprint, version, actor, origin)
+        outcome.updated += 1
+
+    _insert(fresh, version, actor, origin, contact_time_known)
+    outcome.created = len(fresh)
+    return outcome
+
+
+def _identity(record: LeadRecord) -> tuple[str, str]:
+    if record.external_id:
+        return ("id", record.external_id)
+
+    return ("email", record.email)
+
+
+def _last_of_each(records: Sequence[LeadRecord]) -> list[LeadRecord]:
+    """Keep the last row for each identity: a later row in one file wins."""
+    by_identity: dict[tuple[str, str], LeadRecord] = {}
+    for record in records:
+        by_identity[_identity(record)] = record
+
+    return list(by_identity.values())
+
+
+def _existing(records: Sequence[LeadRecord]) -> dict[tuple[str, str], Lead]:
+    ids = [r.external_id for r in records if r.external_id]
+    emails = [r.email for r in records if not r.external_id and r.email]
+    found: dict[tuple[str, str], Lead] = {}
+    if ids:
+        for lead in Lead.objects.filter(external_id__in=ids):
+            found[("id", lead.external_id)] = lead
+    if emails:
+        for lead in Lead.objects.filter(email__in=emails).order_by("id"):
+            found.setdefault(("email", lead.email), lead)
+
+    return found
+
+
+def _lead_values(record: LeadRecord, derived: Derived) -> dict[str, Any]:
+    values = {name: getattr(record, name) for name in _LEAD_FIELDS}
+    values.update(
+        stage=derived.stage,
+        reached_rank=derived.reached_rank,
+        created_at=record.created_at,
+        first_outreach_at=derived.first_outreach_at,
+        closed_at=derived.closed_at,
+        last_event_at=derived.last_event_at,
+        extra=record.extra,
+    )
+    return values
+
+
+def _update(
+    lead: Lead,
+    record: LeadRecord,
+    derived: Derived,
+    fingerprint: str,
+    version: ContractVersion,
+    actor: str,
+    origin: str,
+) -> None:
+    values = _lead_values(record, derived)
+    changes = {}
+    for name, after in values.items():
+        before = getattr(lead, name)
+        if before != after:
+            changes[name] = {"before": _plain(before), "after": _plain(after)}
+            setattr(lead, name, after)
+    lead.fingerprint = fingerprint
+    lead.origin = origin
+    lead.save()
+
+    recorded = {
+        (e.kind, e.stage, e.at) for e in Event.objects.filter(lead=lead).only("kind", "stage", "at")
+    }
+    new_events = [e for e in derived.events if (e.kind, e.stage, e.at) not in recorded]
+    rows = [_event_row(lead.pk, e, version, actor) for e in new_events]
+    rows.append(
+        _event_row(
+            lead.pk,
+            PastEvent("updated", timezone.now(), derived.stage, data={"changes": changes}),
+            version,
+            actor,
+        )
+    )
+    _insert_events(rows)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _reserve_ids(table: str, count: int) -> list[int]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+        # SQLite: the transaction already holds the write lock (BEGIN
+        # IMMEDIATE), so nobody else can take these ids before we commit.
+        cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
+        start = cursor.fetchone()[0] + 1
+        return list(range(start, start + count))
+
+
+def _insert(
+    fresh: list[tuple[LeadRecord, Derived, str]],
+    version: ContractVersion,
+    actor: str,
+    origin: str,
+    contact_time_known: bool,
+) -> None:
+    if not fresh:
+        return
+
+    ids = _reserve_ids(Lead._meta.db_table, len(fresh))
+    dt = connection.ops.adapt_datetimefield_value
+    now = dt(timezone.now())
+    columns = (
+        ("id",)
+        + _LEAD_FIELDS
+        + (
+            "stage",
+            "reached_rank",
+            "created_at",
+            "first_outreach_at",
+            "contact_time_known",
+            "closed_at",
+            "last_event_at",
+            "updated_at",
+            "origin",
+            "fingerprint",
+            "extra",
+        )
+    )
+    lead_rows = []
+    event_rows = []
+    for lead_id, (record, derived, fingerprint) in zip(ids, fresh, strict=True):
+        lead_rows.append(
+            (
+                lead_id,
+                record.external_id,
+                record.email,
+                record.phone,
+                record.name,
+                record.company,
+                record.source,
+                record.campaign,
+                record.industry,
+                record.company_size,
+                record.employees,
+                record.location,
+                record.intent,
+                record.owner,
+                record.next_action,
+                record.next_action_owner,
+                dt(record.next_action_due),
+                record.loss_reason,
+                record.loss_note,
+                derived.stage,
+                derived.reached_rank,
+                dt(record.created_at),
+                dt(derived.first_outreach_at),
+                contact_time_known or derived.first_outreach_at is not None,
+                dt(derived.closed_at),
+                dt(derived.last_event_at),
+                now,
+                origin,
+                fingerprint,
+                json.dumps(record.extra),
+            )
+        )
+        for event in derived.events:
+            event_rows.append(_event_row(lead_id, event, version, actor))
+
+    placeholders = ", ".join(["%s"] * len(columns))
+    names = ", ".join(f'"{c}"' for c in columns)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f'INSERT INTO "{Lead._meta.db_table}" ({names}) VALUES ({placeholders})',
+            lead_rows,
+        )
+    _insert_events(event_rows)
+
+
+_EVENT_COLUMNS = (
+    "lead_id",
+    "kind",
+    "at",
+    "recorded_at",
+    "actor",
+    "stage",
+    "milestone",
+    "data",
+    "contract_version_id",
+)
+
+
+def _event_row(
+    lead_id: int, event: PastEvent, version: ContractVersion, actor: str
+) -> tuple[Any, ...]:
+    dt = connection.ops.adapt_datetimefield_value
+    return (
+        lead_id,
+        event.kind,
+        dt(event.at),
+        dt(timezone.now()),
+        actor,
+        event.stage,
+        event.milestone,
+        json.dumps(event.data, default=_plain),
+        version.pk,
+    )
+
+
+def _insert_events(rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+
+    placeholders = ", ".join(["%s"] * len(_EVENT_COLUMNS))
+    names = ", ".join(f'"{c}"' for c in _EVENT_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f'INSERT INTO "{Event._meta.db_table}" ({names}) VALUES ({placeholders})',
+            rows,
+        )
