@@ -7,7 +7,7 @@ import sys
 import tempfile
 
 #: Commands that run on a throwaway database and leave no file behind.
-_THROWAWAY = ("audit",)
+_THROWAWAY = ("audit", "demo")
 
 
 def main(argv: list[str] | None = None) -> None:
