@@ -164,3 +164,69 @@ class ImportRun(models.Model):
     preset = models.CharField(max_length=100)
     files = models.JSONField(default=list)
     summary = models.JSONField(default=dict)
+
+
+class Assignment(models.TextChoices):
+    """How a team's new leads get their owner at the handoff."""
+
+    ROUND_ROBIN = "round_robin", "round robin"
+    MANUAL = "manual", "manual: claimed or assigned"
+
+
+class Team(models.Model):
+    """A sales team; admins keep its members and how it assigns leads."""
+
+    name = models.CharField(max_length=100, unique=True)
+    assignment = models.CharField(
+        max_length=20, choices=Assignment.choices, default=Assignment.MANUAL
+    )
+    # How many leads the rotation has handed out; each member remembers the
+    # turn it last took, so the rotation survives members coming and going.
+    turns = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def rotates(self) -> bool:
+        return self.assignment == Assignment.ROUND_ROBIN
+
+    def next_in_rotation(self) -> TeamMember | None:
+        """Return the available member whose last turn is the oldest, or None.
+
+        Away and inactive members are passed over; on their return they take
+        the next turn but do not catch up on the ones they missed.
+        """
+        return (
+            self.members.filter(away=False, user__is_active=True)
+            .select_related("user")
+            .order_by("last_turn", "id")
+            .first()
+        )
+
+
+class TeamMember(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
+    # The built-in user model; leadrelay does not swap it.
+    user = models.ForeignKey(
+        "auth.User", on_delete=models.CASCADE, related_name="memberships"
+    )
+    away = models.BooleanField(default=False)
+    last_turn = models.PositiveIntegerField(default=0)
+    assigned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["team", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="member_once_per_team")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.username} in {self.team.name}"
+
+    @property
+    def is_available(self) -> bool:
+        return not self.away and self.user.is_active

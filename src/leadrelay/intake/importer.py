@@ -20,7 +20,13 @@ from django.db import transaction
 
 from leadrelay.contract.model import Contract
 from leadrelay.intake import csvfile, dates
-from leadrelay.intake.mapping import DATE_FIELDS, FileMap, Mapping, check_against, pick_column
+from leadrelay.intake.mapping import (
+    DATE_FIELDS,
+    FileMap,
+    Mapping,
+    check_against,
+    pick_column,
+)
 from leadrelay.workflow import bulk
 from leadrelay.workflow.history import LeadRecord
 

@@ -41,12 +41,13 @@ def _has(name: str) -> Q:
 def compliance(contract: Contract, leads: QuerySet[Lead] | None = None) -> dict[str, Any]:
     leads = Lead.objects.all() if leads is None else leads
     items = [n for n in dict.fromkeys(contract.handoff) if n not in ("loss_reason", "loss_note", "icp_fit")]
-    aggregates: dict[str, Any] = {"of": Count("id")}
+    # Aliases get a prefix: an alias named like a field would shadow it.
+    aggregates: dict[str, Any] = {"n_of": Count("id")}
     for name in items:
-        aggregates[name] = Count("id", filter=_has(name))
+        aggregates[f"n_{name}"] = Count("id", filter=_has(name))
     if contract.sources:
-        aggregates["source_in_contract"] = Count("id", filter=Q(source__in=contract.sources))
-    totals = leads.aggregate(**aggregates)
+        aggregates["n_listed"] = Count("id", filter=Q(source__in=contract.sources))
+    totals = {k[2:]: v for k, v in leads.aggregate(**aggregates).items()}
     of = totals.pop("of")
 
     checklist = {
@@ -78,7 +79,7 @@ def compliance(contract: Contract, leads: QuerySet[Lead] | None = None) -> dict[
         },
     }
     if contract.sources:
-        report["source_in_contract"] = {"count": totals["source_in_contract"], "of": of}
+        report["source_in_contract"] = {"count": totals["listed"], "of": of}
     # The same figures flat, one key per checklist item, for scripts.
     for name, figure in checklist.items():
         report[name] = {"count": figure["count"], "of": of}

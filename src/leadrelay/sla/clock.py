@@ -218,10 +218,11 @@ def _public_holidays(country: str, subdiv: str | None, years: range) -> frozense
 
 def _add_business(calendar: Calendar, start_us: int, span: int) -> int:
     start_day = _local_date(start_us, calendar.tz)
-    # A window of the day before can still be open at the start, when the
-    # start is given in another zone or falls in a repeated hour.
+    # Begin a day early: where an offset change turns the clock back across
+    # midnight, part of the day before's window comes after the start.
     day = start_day - _ONE_DAY
     remaining = span
+    taken: tuple[Window, ...] = ()
     while True:
         if day > start_day and remaining > calendar._week_length:
             # Keep at least one microsecond back, so that the landing is
@@ -232,7 +233,8 @@ def _add_business(calendar: Calendar, start_us: int, span: int) -> int:
             day += timedelta(days=7 * weeks)
             remaining -= weeks * calendar._week_length
 
-        for opens, closes in _windows(calendar, day):
+        spans, taken = _in_order(calendar, day, taken)
+        for opens, closes in spans:
             if closes <= start_us:
                 continue
 
@@ -243,6 +245,25 @@ def _add_business(calendar: Calendar, start_us: int, span: int) -> int:
             remaining -= closes - opens
 
         day += _ONE_DAY
+
+
+def _in_order(
+    calendar: Calendar, day: date, taken: tuple[Window, ...]
+) -> tuple[list[Window], tuple[Window, ...]]:
+    """Return `day`'s windows in time order, with any of the next day's that come first.
+
+    Where a change turns the clock back across midnight (America/Goose_Bay
+    went from 00:01 back to 23:01 until 2010), the next day's first minute
+    comes before the end of this day's window. Such early windows are
+    returned here and handed back as `taken`, to leave out the next day.
+    """
+    spans = [span for span in _windows(calendar, day) if span not in taken]
+    following = _windows(calendar, day + _ONE_DAY)
+    if not spans or not following or following[0][0] >= spans[-1][1]:
+        return spans, ()
+
+    early = tuple(span for span in following if span[0] < spans[-1][1])
+    return sorted([*spans, *early]), early
 
 
 def _elapsed_business(calendar: Calendar, start_us: int, end_us: int) -> int:

@@ -9,8 +9,7 @@ it counts as reached but never lands in a week.
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -49,8 +48,14 @@ class LeadRecord:
 
     def fingerprint(self) -> str:
         """Return a digest of everything the record says, to spot an unchanged re-import."""
-        payload = json.dumps(asdict(self), sort_keys=True, default=str)
+        values = [getattr(self, name) for name in _RECORD_FIELDS]
+        payload = repr((values, sorted(self.entered.items()), sorted(self.extra.items())))
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()
+
+
+_RECORD_FIELDS = tuple(
+    f.name for f in fields(LeadRecord) if f.name not in ("entered", "extra")
+)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.db import transaction
 
 from leadrelay.intake import importer
+from leadrelay.management.base import Command as BaseCommand
 from leadrelay.management.commands import _importing
 from leadrelay.management.commands.pulse import parse_week
 from leadrelay.pulse import render

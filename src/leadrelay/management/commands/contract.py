@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from leadrelay.contract import render
 from leadrelay.contract.model import REQUIREMENTS
+from leadrelay.management.base import Command as BaseCommand
 from leadrelay.workspace import load_contract
 
 

@@ -5,9 +5,10 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from leadrelay import env
+from leadrelay.management.base import Command as BaseCommand
 from leadrelay.sample import write_olist_like
 
 OLIST = "olist_marketing_funnel"

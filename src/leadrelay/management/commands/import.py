@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from leadrelay.intake import importer
+from leadrelay.management.base import Command as BaseCommand
 from leadrelay.management.commands import _importing
 from leadrelay.models import ImportRun
 from leadrelay.pulse import render

@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from leadrelay.contract.load import default_text
+from leadrelay.management.base import Command as BaseCommand
 from leadrelay.workflow.bulk import contract_version
 from leadrelay.workspace import ensure_database, load_contract
 

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
+from leadrelay.management.base import Command as BaseCommand
 from leadrelay.pulse import render
 from leadrelay.pulse.compute import pulse
 from leadrelay.pulse.week import Week, WeekError
