@@ -93,10 +93,11 @@ def test_a_utf8_character_split_by_a_chunk_boundary_is_still_utf8(
 
 
 def test_a_cp1252_byte_far_into_the_file_is_still_found(tmp_path: Path) -> None:
-    ascii_rows = b"Acme,Berlin\n" * 200_000
+    ascii_rows = b"Acme,Berlin\n" * 1000
     path = write(tmp_path, b"Company,City\n" + ascii_rows + b"Caf\xe9,Paris\n")
 
-    source = sniff(path)
+    with mock.patch.object(csvfile, "_CHUNK_BYTES", 64):
+        source = sniff(path)
 
     assert source.encoding == "cp1252"
     assert list(rows(source))[-1].values == {"Company": "Café", "City": "Paris"}
@@ -402,7 +403,9 @@ def test_a_nul_byte_is_refused_even_by_rows_alone(tmp_path: Path) -> None:
 def test_an_unterminated_quote_at_the_end_names_the_line_it_opens(
     tmp_path: Path,
 ) -> None:
-    path = write(tmp_path, 'Company,Note\nAcme,fine\nBolt,"never closed\nmore\n')
+    # More rows than sniff samples, so only rows() reaches the end.
+    fine = "".join(f"Acme {i},fine\n" for i in range(30))
+    path = write(tmp_path, "Company,Note\n" + fine + 'Bolt,"never closed\nmore\n')
     source = sniff(path)
     read_before: list[str] = []
 
@@ -410,7 +413,21 @@ def test_an_unterminated_quote_at_the_end_names_the_line_it_opens(
         for row in rows(source):
             read_before.append(row.values["Company"])
 
-    assert read_before == ["Acme"]
+    assert len(read_before) == 30
+    assert str(caught.value) == (
+        f"{path}, line 32: a quote opened in the record starting here is never "
+        "closed; close the quote or remove it"
+    )
+
+
+def test_an_unterminated_quote_in_a_short_file_is_found_by_sniff(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, 'Company,Note\nAcme,fine\nBolt,"never closed\nmore\n')
+
+    with pytest.raises(CsvProblem) as caught:
+        sniff(path)
+
     assert str(caught.value) == (
         f"{path}, line 3: a quote opened in the record starting here is never "
         "closed; close the quote or remove it"
@@ -439,13 +456,8 @@ def test_a_runaway_quote_is_stopped_by_the_cell_size_limit(tmp_path: Path) -> No
     filler = "word " * 20 + "\n"
     body = 'Acme,"runaway\n' + filler * 2000 + 'Bolt,"x"\n' * 10
     path = write(tmp_path, "Company,Note\nZed,ok\n" + body)
-    source = sniff(path)
-
-    with pytest.raises(CsvProblem) as caught:
-        list(rows(source))
-
     limit = csv.field_size_limit()
-    assert str(caught.value) == (
+    assert problem(path) == (
         f"{path}, line 3: a cell in the record starting here is longer than "
         f"{limit} characters, which usually means a quote that is never closed; "
         "check the quotes from this line on"
@@ -531,7 +543,7 @@ NAMES = st.lists(
     unique=True,
 ).filter(lambda names: all(names))
 CELL = st.text(
-    alphabet=st.sampled_from(list('ab ,;\t"\n\r\'xé€1')),
+    alphabet=st.sampled_from(list("ab ,;\t\"\n\r'xé€1")),
     max_size=10,
 )
 LINE_BREAK = re.compile(r"\r\n|\r|\n")

@@ -17,6 +17,7 @@ from leadrelay.sla.clock import Calendar, add_hours, elapsed_hours, is_open
 BERLIN = ZoneInfo("Europe/Berlin")
 SANTIAGO = ZoneInfo("America/Santiago")
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+GOOSE_BAY = ZoneInfo("America/Goose_Bay")
 EVERY_DAY = frozenset(range(7))
 
 OFFICE = Calendar("business", BERLIN)
@@ -303,6 +304,31 @@ def test_sao_paulo_historic_fall_back_leaves_office_hours_alone() -> None:
     assert_same_moment(deadline, datetime(2019, 2, 18, 17, tzinfo=SAO_PAULO))
 
 
+def test_goose_bay_turning_back_across_midnight_counts_in_time_order() -> None:
+    # On 2006-10-29 Sunday 00:01 ADT became Saturday 23:01 AST (03:01 UTC):
+    # Saturday 23:30-23:59 (29 min), Sunday's first minute, Saturday again
+    # 23:01-23:59 (58 min), then Sunday from 00:00 AST (04:00 UTC).
+    all_day = Calendar("business", GOOSE_BAY, EVERY_DAY, time(0), time(23, 59))
+    start = datetime(2006, 10, 29, 2, 30, tzinfo=UTC)
+    end = datetime(2006, 10, 29, 4, 2, tzinfo=UTC)
+
+    assert add_hours(start, 0.5, all_day).astimezone(UTC) == start.replace(
+        hour=3, minute=1
+    )
+    assert add_hours(start, 1.5, all_day).astimezone(UTC) == end
+    assert elapsed_hours(start, end, all_day) == 1.5
+
+
+def test_goose_bay_start_on_sunday_still_counts_saturday_again() -> None:
+    # 30 s of Sunday's first minute, then 30 s of the repeated Saturday.
+    all_day = Calendar("business", GOOSE_BAY, EVERY_DAY, time(0), time(23, 59))
+    start = datetime(2006, 10, 29, 3, 0, 30, tzinfo=UTC)
+
+    deadline = add_hours(start, 1 / 60, all_day)
+
+    assert deadline.astimezone(UTC) == datetime(2006, 10, 29, 3, 1, 30, tzinfo=UTC)
+
+
 # -- holidays --------------------------------------------------------------------
 
 
@@ -469,6 +495,7 @@ ZONES = {
     "Asia/Kolkata": (),
     "America/Santiago": ("2022-04-03", "2022-09-11", "2023-04-02", "2023-09-03"),
     "America/Sao_Paulo": ("2017-10-15", "2018-02-18", "2018-11-04", "2019-02-17"),
+    "America/Goose_Bay": ("2006-10-29", "2007-03-11", "2009-11-01", "2010-03-14"),
 }
 FIRST_MINUTE = int(datetime(2015, 1, 1, tzinfo=UTC).timestamp()) // 60
 LAST_MINUTE = int(datetime(2031, 1, 1, tzinfo=UTC).timestamp()) // 60

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import IO, Any
 from django.db import transaction
 
 from leadrelay.contract.model import Contract
-from leadrelay.intake import csvfile, dates
+from leadrelay.intake import csvfile, dates, jsonfile
 from leadrelay.intake.mapping import (
     DATE_FIELDS,
     FileMap,
@@ -198,9 +198,9 @@ def run(paths: list[Path], mapping: Mapping, contract: Contract, options: Option
         )
 
     try:
-        for row in csvfile.rows(primary.source):
+        for row in _rows(primary.source):
             summary.rows_read += 1
-            if csvfile.looks_like_footer(primary.source, row):
+            if _is_footer(primary.source, row):
                 summary.footer_rows += 1
                 continue
 
@@ -237,12 +237,34 @@ class _RowProblem(Exception):
     pass
 
 
+#: The encoding name `jsonfile.sniff` gives a JSON export, which has no footers.
+JSON = "json"
+
+
+def _sniff(path: Path) -> csvfile.CsvSource:
+    if path.suffix.lower() == ".json":
+        return jsonfile.sniff(path)
+
+    return csvfile.sniff(path)
+
+
+def _rows(source: csvfile.CsvSource) -> Iterator[csvfile.Row]:
+    if source.encoding == JSON:
+        return jsonfile.rows(source)
+
+    return csvfile.rows(source)
+
+
+def _is_footer(source: csvfile.CsvSource, row: csvfile.Row) -> bool:
+    return source.encoding != JSON and csvfile.looks_like_footer(source, row)
+
+
 def _match_files(paths: list[Path], mapping: Mapping) -> list[_Resolved]:
     by_part: dict[int, _Resolved] = {}
     for path in paths:
         try:
-            source = csvfile.sniff(path)
-        except csvfile.CsvProblem as exc:
+            source = _sniff(path)
+        except (csvfile.CsvProblem, jsonfile.JsonProblem) as exc:
             raise ImportFailed(str(exc)) from None
 
         index = next(
@@ -300,7 +322,7 @@ def _infer_dates(item: _Resolved, override: str | None) -> None:
     inference = {c: dates.DateInference(c, override) for c in columns}
     pending = {c for c in columns if not inference[c].decided}
     if pending:
-        for row in csvfile.rows(item.source):
+        for row in _rows(item.source):
             for column in list(pending):
                 value = row.values.get(column, "").strip()
                 if value:
@@ -329,8 +351,8 @@ def _load_joined(item: _Resolved, tz: Any, summary: Summary) -> dict[str, dict[s
         )
 
     table: dict[str, dict[str, Any]] = {}
-    for row in csvfile.rows(item.source):
-        if csvfile.looks_like_footer(item.source, row):
+    for row in _rows(item.source):
+        if _is_footer(item.source, row):
             continue
         key = row.values.get(key_column, "").strip()
         if key:
