@@ -221,7 +221,9 @@ class TeamMember(models.Model):
     class Meta:
         ordering = ["team", "user__username"]
         constraints = [
-            models.UniqueConstraint(fields=["team", "user"], name="member_once_per_team")
+            models.UniqueConstraint(
+                fields=["team", "user"], name="member_once_per_team"
+            )
         ]
 
     def __str__(self) -> str:

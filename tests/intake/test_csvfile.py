@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+import pickle
 import re
 import tracemalloc
 from pathlib import Path
@@ -134,7 +135,7 @@ def test_a_utf16_file_is_refused_with_advice(tmp_path: Path) -> None:
 @settings(max_examples=50, deadline=None)
 @given(
     text=st.text(
-        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"),
+        alphabet=st.characters(codec="utf-8", exclude_characters="\0"),
         min_size=1,
     ),
     chunk=st.integers(min_value=1, max_value=9),
@@ -330,6 +331,37 @@ def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "nowhere.csv"
 
     assert problem(path) == f"{path}: no such file; check the path"
+
+
+def test_a_folder_is_refused(tmp_path: Path) -> None:
+    assert problem(tmp_path) == (
+        f"{tmp_path}: this is a folder; give the path of a CSV file"
+    )
+
+
+def test_bytes_outside_the_sources_encoding_are_refused_by_rows(
+    tmp_path: Path,
+) -> None:
+    lines = b"Company,City\n" + b"Acme,Berlin\n" * 2000 + b"Caf\xe9,Paris\n"
+    path = write(tmp_path, lines)
+    source = CsvSource(path, "utf-8", ",", ("Company", "City"))
+
+    with pytest.raises(CsvProblem) as caught:
+        list(rows(source))
+
+    assert str(caught.value) == (
+        f"{path}, line 2002: the text here is not UTF-8; "
+        "export the file again as CSV UTF-8"
+    )
+
+
+def test_a_problem_keeps_its_place_through_pickling(tmp_path: Path) -> None:
+    original = CsvProblem(tmp_path / "a.csv", "the header is odd", line=1, column=2)
+
+    copy = pickle.loads(pickle.dumps(original))
+
+    assert str(copy) == str(original)
+    assert (copy.path, copy.line, copy.column) == (tmp_path / "a.csv", 1, 2)
 
 
 def test_a_first_row_of_data_is_not_taken_for_a_header(tmp_path: Path) -> None:

@@ -39,6 +39,11 @@ _FOOTER_LABEL = re.compile(
     re.IGNORECASE,
 )
 _FOOTER_INITIALS = "cCgGsStT"
+_NUL = (
+    "the file contains a NUL byte, so it is not CSV text "
+    "(it may be UTF-16 or a spreadsheet file); export it again as CSV UTF-8"
+)
+_ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "cp1252": "Windows-1252"}
 
 
 class CsvProblem(Exception):
@@ -65,6 +70,9 @@ class CsvProblem(Exception):
         if column is not None:
             place += f", column {column}"
         super().__init__(f"{place}: {reason}")
+
+    def __reduce__(self) -> tuple[type[CsvProblem], tuple[object, ...]]:
+        return (CsvProblem, (self.path, self.reason, self.line, self.column))
 
 
 @dataclass(frozen=True)
@@ -209,13 +217,7 @@ def _scan_bytes(path: Path, file: BinaryIO, has_bom: bool) -> str:
         nul = chunk.find(b"\x00")
         if nul >= 0:
             line = lines_before + chunk.count(b"\n", 0, nul) + 1
-            raise CsvProblem(
-                path,
-                "the file contains a NUL byte, so it is not CSV text "
-                "(it may be UTF-16 or a spreadsheet file); "
-                "export it again as CSV UTF-8",
-                line=line,
-            )
+            raise CsvProblem(path, _NUL, line=line)
 
         if not_utf8 is None:
             try:
@@ -385,11 +387,13 @@ def _records(
             except csv.Error as exc:
                 raise _bad_record(path, start, exc) from None
             except UnicodeDecodeError:
+                # The decoder works ahead of the reader, so the bad byte's
+                # line is found again from the bytes.
+                name = _ENCODING_NAMES.get(encoding, encoding)
                 raise CsvProblem(
                     path,
-                    f"the file is not {encoding} text after line {reader.line_num}; "
-                    "export it again as CSV UTF-8",
-                    line=reader.line_num + 1,
+                    f"the text here is not {name}; export the file again as CSV UTF-8",
+                    line=_undecodable_line(path, encoding),
                 ) from None
 
             # The reader only runs off the end of the file in the middle of
@@ -414,16 +418,26 @@ def _lines(path: Path, file: Iterator[str], end: _EndOfFile) -> Iterator[str]:
     # file would otherwise be read as garbage instead of refused.
     for number, line in enumerate(file, start=1):
         if "\x00" in line:
-            raise CsvProblem(
-                path,
-                "the file contains a NUL byte, so it is not CSV text; "
-                "export it again as CSV UTF-8",
-                line=number,
-            )
+            raise CsvProblem(path, _NUL, line=number)
 
         yield line
 
     end.reached = True
+
+
+def _undecodable_line(path: Path, encoding: str) -> int:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines_before = 0
+    with open(path, "rb") as file:
+        while chunk := file.read(_CHUNK_BYTES):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return lines_before + exc.object.count(b"\n", 0, exc.start) + 1
+
+            lines_before += chunk.count(b"\n")
+
+    return lines_before + 1
 
 
 def _is_blank(cells: list[str]) -> bool:

@@ -229,7 +229,7 @@ class DateInference:
         month_first = f"{_month_name(day)} {month}, {year}"
         return (
             f"column '{self.column}': its dates fit both day-first and "
-            f"month-first, as {examples} do; pass --date-format day-first "
+            f"month-first, for example {examples}; pass --date-format day-first "
             f"if '{first}' is {day_first}, --date-format month-first if it "
             f"is {month_first}, or a strptime pattern {_HELP_PATTERN}"
         )
@@ -337,6 +337,13 @@ def _reads_two_ways(text: str) -> bool:
     return match is not None and int(match[1]) != int(match[3])
 
 
+def _either(words: list[str]) -> str:
+    if len(words) == 1:
+        return words[0]
+
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
 def _month_name(number: int) -> str:
     return _MONTH_NAMES[number - 1].capitalize()
 
@@ -411,7 +418,7 @@ def _pattern_parser(pattern: str) -> _Parser:
     ]
     if missing:
         raise DateProblem(
-            f"--date-format '{pattern}' has no {' or '.join(missing)}; a pattern "
+            f"--date-format '{pattern}' has no {_either(missing)}; a pattern "
             "needs a year (%Y or %y), a month (%m, %b or %B) and a day (%d)"
         )
 

@@ -94,7 +94,7 @@ class Summary:
                     "count": self.contradictions,
                     "examples": self.contradiction_examples,
                     "message": (
-                        f"{self.contradictions} leads have an event dated before the lead "
+                        f"{_leads(self.contradictions)} an event dated before the lead "
                         "came in; kept as recorded"
                     ),
                 }
@@ -105,7 +105,7 @@ class Summary:
                     "code": "no_created_date",
                     "count": self.undated,
                     "message": (
-                        f"{self.undated} leads have no date for when they came in; they "
+                        f"{_leads(self.undated)} no date for when they came in; they "
                         "count in the compliance report but in no week"
                     ),
                 }
@@ -134,6 +134,10 @@ class Summary:
                 }
             )
         return out
+
+
+def _leads(count: int) -> str:
+    return "1 lead has" if count == 1 else f"{count} leads have"
 
 
 @dataclass

@@ -20,39 +20,82 @@ def remove_roles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leadrelay', '0001_initial'),
+        ("leadrelay", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('assignment', models.CharField(choices=[('round_robin', 'round robin'), ('manual', 'manual: claimed or assigned')], default='manual', max_length=20)),
-                ('turns', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "assignment",
+                    models.CharField(
+                        choices=[
+                            ("round_robin", "round robin"),
+                            ("manual", "manual: claimed or assigned"),
+                        ],
+                        default="manual",
+                        max_length=20,
+                    ),
+                ),
+                ("turns", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='TeamMember',
+            name="TeamMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('away', models.BooleanField(default=False)),
-                ('last_turn', models.PositiveIntegerField(default=0)),
-                ('assigned', models.PositiveIntegerField(default=0)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='leadrelay.team')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("away", models.BooleanField(default=False)),
+                ("last_turn", models.PositiveIntegerField(default=0)),
+                ("assigned", models.PositiveIntegerField(default=0)),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="members",
+                        to="leadrelay.team",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['team', 'user__username'],
-                'constraints': [models.UniqueConstraint(fields=('team', 'user'), name='member_once_per_team')],
+                "ordering": ["team", "user__username"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("team", "user"), name="member_once_per_team"
+                    )
+                ],
             },
         ),
         migrations.RunPython(add_roles, remove_roles),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from typing import Any
 
 FORMATS = ("text", "markdown", "json")
@@ -25,6 +26,11 @@ def _share(count: int | None, of: int | None) -> str:
     return f"{count} of {of} ({100 * count / of:.0f}%)"
 
 
+def _last_day(end: str) -> str:
+    """Return the last day of a week whose end (excluded) is `end`."""
+    return (date.fromisoformat(end[:10]) - timedelta(days=1)).isoformat()
+
+
 def _delta(now: int, before: int) -> str:
     diff = now - before
     return "±0" if diff == 0 else f"{diff:+d}"
@@ -45,7 +51,7 @@ def pulse_lines(pulse: dict[str, Any], markdown: bool) -> list[str]:
     out = [
         f"{'# ' if markdown else ''}Pipeline pulse {pulse['week']}",
         "",
-        f"{pulse['starts'][:10]} to {pulse['ends'][:10]} ({pulse['timezone']}), "
+        f"{pulse['starts'][:10]} to {_last_day(pulse['ends'])} ({pulse['timezone']}), "
         f"contract {pulse['contract']['name']} version {pulse['contract']['version']}",
         "",
     ]
@@ -96,7 +102,7 @@ def pulse_lines(pulse: dict[str, Any], markdown: bool) -> list[str]:
     ]
     if q.get("reached_at_unknown_time"):
         out.append(
-            f"{bullet}{q['reached_at_unknown_time']} leads reached it at a time the records do not give; flow leaves them out"
+            f"{bullet}{q['reached_at_unknown_time']} leads in all the data reached it at a time the records do not give; flow leaves them out"
         )
     out.append("")
 

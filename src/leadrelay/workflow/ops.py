@@ -60,14 +60,18 @@ EDITABLE = (
 NEXT_ACTION = ("next_action", "next_action_owner", "next_action_due")
 
 #: The fields whose value before and after a change its event records.
-TRACKED = EDITABLE + NEXT_ACTION + (
-    "owner",
-    "stage",
-    "reached_rank",
-    "first_outreach_at",
-    "closed_at",
-    "loss_reason",
-    "loss_note",
+TRACKED = (
+    EDITABLE
+    + NEXT_ACTION
+    + (
+        "owner",
+        "stage",
+        "reached_rank",
+        "first_outreach_at",
+        "closed_at",
+        "loss_reason",
+        "loss_note",
+    )
 )
 
 
@@ -353,7 +357,8 @@ def move(lead: Lead, actor: str, contract: Contract, stage: str) -> Lead:
     if not contract.has_stage(stage):
         known = ", ".join(s.key for s in contract.stages)
         raise Refused(
-            f"move to {stage}", [f'a stage the contract has ("{stage}" is not one of {known})']
+            f"move to {stage}",
+            [f'a stage the contract has ("{stage}" is not one of {known})'],
         )
 
     target = contract.stage(stage)
@@ -551,7 +556,11 @@ def _open_problems(contract: Contract, lead: Lead) -> list[str]:
 
 
 def _entry_problems(contract: Contract, lead: Lead, target: Stage) -> list[str]:
-    """Return what stands between the lead and `target`: its state, skipped stages, the gate."""
+    """Return what stands between the lead and `target`.
+
+    That is its state, the stages it would skip that may not be skipped, and
+    the target's entry criteria.
+    """
     problems = _open_problems(contract, lead)
     if lead.stage == target.key:
         problems.append(f"a stage other than the one it is in ({target.label})")
@@ -574,7 +583,9 @@ def _field_problems(
     source = values.get("source")
     if source is not None and contract.sources and source not in contract.sources:
         allowed = ", ".join(contract.sources)
-        out.append(f'a source from the contract\'s list ("{source}" is not one of {allowed})')
+        out.append(
+            f'a source from the contract\'s list ("{source}" is not one of {allowed})'
+        )
 
     email = values.get("email")
     if email and ("@" not in email or " " in email):
@@ -622,7 +633,7 @@ def _locked(lead: Lead) -> Lead:
 
 
 def _enter(contract: Contract, lead: Lead, target: Stage) -> str:
-    """Put the lead in `target`; return the qualified milestone if it passes it first now."""
+    """Put the lead in `target`; return "qualified" if it first gets that far."""
     rank = contract.rank(target.key)
     first_qualified = (
         rank >= contract.qualified_rank > lead.reached_rank
@@ -666,7 +677,7 @@ def _record(
     milestone: str = "",
     data: dict[str, Any] | None = None,
 ) -> Event:
-    """Save the lead and write the event of this change, with each field's before and after."""
+    """Save the lead and write this change's event, with what each field was."""
     changes = {
         name: {"before": _plain(old), "after": _plain(getattr(lead, name))}
         for name, old in before.items()

@@ -94,4 +94,3 @@ def owner_problem(username: str) -> str | None:
         return f'an owner in sales ("{username}" is not)'
 
     return None
-

@@ -52,7 +52,7 @@ def handoff_at(lead: Lead) -> datetime | None:
 
 
 def is_handed_off(contract: Contract, lead: Lead) -> bool:
-    """Return whether sales has the lead: handed off, owned, past the first stage or closed.
+    """Return whether sales has the lead: handed off, owned, or past the first stage.
 
     Imported leads carry no handoff event; one with an owner or a later stage
     has been with sales all the same.
@@ -106,6 +106,8 @@ def checklist(contract: Contract, lead: Lead) -> list[ChecklistItem]:
     """Return the contract's handoff checklist, each item ticked or not."""
     facts = lead.facts()
     return [
-        ChecklistItem(name, REQUIREMENTS[name], tuple(missing(contract, (name,), facts)))
+        ChecklistItem(
+            name, REQUIREMENTS[name], tuple(missing(contract, (name,), facts))
+        )
         for name in contract.handoff
     ]
