@@ -110,7 +110,9 @@ def parse_database_url(raw: str) -> Database:
     if parts.scheme in ("postgres", "postgresql"):
         name = unquote(parts.path.lstrip("/"))
         if not name:
-            raise SettingError(f"LEADRELAY_DATABASE_URL={raw!r} names no database; {fix}")
+            raise SettingError(
+                f"LEADRELAY_DATABASE_URL={raw!r} names no database; {fix}"
+            )
         return Database(
             "postgresql",
             name,
@@ -120,4 +122,6 @@ def parse_database_url(raw: str) -> Database:
             port=str(parts.port or ""),
         )
 
-    raise SettingError(f"LEADRELAY_DATABASE_URL={raw!r}: unknown scheme {parts.scheme!r}; {fix}")
+    raise SettingError(
+        f"LEADRELAY_DATABASE_URL={raw!r}: unknown scheme {parts.scheme!r}; {fix}"
+    )

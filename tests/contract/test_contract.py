@@ -35,26 +35,37 @@ def test_the_default_contract_is_valid_and_has_the_six_usual_stages() -> None:
 
 
 def test_an_unknown_requirement_names_its_place_and_the_known_fields() -> None:
-    text = broken('requires = ["owner", "next_action"]', 'requires = ["owner", "budget"]')
+    text = broken(
+        'requires = ["owner", "next_action"]', 'requires = ["owner", "budget"]'
+    )
 
     found = problems(text)
 
     assert len(found) == 1
-    assert found[0].startswith('stages[3].requires[1]: unknown field "budget"; known fields: ')
+    assert found[0].startswith(
+        'stages[3].requires[1]: unknown field "budget"; known fields: '
+    )
     assert "industry" in found[0] and "next_action" in found[0]
 
 
 def test_every_problem_is_listed_at_once() -> None:
     text = broken('timezone = "UTC"', 'timezone = "Mars/Olympus"\ncolour = "blue"')
-    text = text.replace('within_hours = 24', 'within_hours = -3')
+    text = text.replace("within_hours = 24", "within_hours = -3")
     text = text.replace('stage = "qualified"', 'stage = "nurtured"')
 
     found = problems(text)
 
-    assert any(p.startswith('funnel.timezone: "Mars/Olympus" is not a time zone') for p in found)
+    assert any(
+        p.startswith('funnel.timezone: "Mars/Olympus" is not a time zone')
+        for p in found
+    )
     assert any(p.startswith('funnel.colour: unknown key "colour"') for p in found)
-    assert any(p.startswith("sla[0].within_hours: must be greater than 0") for p in found)
-    assert any(p.startswith('qualified.stage: "nurtured" is not a stage') for p in found)
+    assert any(
+        p.startswith("sla[0].within_hours: must be greater than 0") for p in found
+    )
+    assert any(
+        p.startswith('qualified.stage: "nurtured" is not a stage') for p in found
+    )
     assert len(found) == 4
 
 
@@ -70,17 +81,26 @@ def test_a_typo_in_a_section_name_is_an_error_not_ignored() -> None:
 def test_a_contract_without_exactly_one_won_and_one_lost_stage_is_refused() -> None:
     text = broken('outcome = "won"', "")
 
-    assert any('exactly one stage needs outcome = "won"; found 0' in p for p in problems(text))
+    assert any(
+        'exactly one stage needs outcome = "won"; found 0' in p for p in problems(text)
+    )
 
 
 def test_duplicate_stage_keys_and_loss_reasons_are_refused() -> None:
     text = broken('key = "contacted"', 'key = "inquiry"')
-    text = text.replace('key = "price"\nlabel = "Price too high"', 'key = "no_budget"\nlabel = "x"')
+    text = text.replace(
+        'key = "price"\nlabel = "Price too high"', 'key = "no_budget"\nlabel = "x"'
+    )
 
     found = problems(text)
 
-    assert any(p.startswith('stages[1].key: "inquiry" is used by an earlier stage') for p in found)
-    assert any(p.startswith('loss.reasons[1].key: "no_budget" is listed twice') for p in found)
+    assert any(
+        p.startswith('stages[1].key: "inquiry" is used by an earlier stage')
+        for p in found
+    )
+    assert any(
+        p.startswith('loss.reasons[1].key: "no_budget" is listed twice') for p in found
+    )
 
 
 def test_wrong_types_say_what_was_given() -> None:
@@ -89,8 +109,12 @@ def test_wrong_types_say_what_was_given() -> None:
 
     found = problems(text)
 
-    assert 'stages[0].stall_after_days: must be a number, not the string "three"' in found
-    assert any(p.startswith('business_hours.opens: "9am" is not a time of day') for p in found)
+    assert (
+        'stages[0].stall_after_days: must be a number, not the string "three"' in found
+    )
+    assert any(
+        p.startswith('business_hours.opens: "9am" is not a time of day') for p in found
+    )
 
 
 def test_invalid_toml_is_refused_with_the_parser_position() -> None:

@@ -64,7 +64,9 @@ def test_employees_alone_satisfy_the_company_size_tag() -> None:
 
 def test_lost_requires_a_listed_reason_and_a_one_sentence_note() -> None:
     bad = LeadFacts(loss_reason="astrology", loss_note="No. Never. Ever.")
-    good = LeadFacts(loss_reason="price", loss_note="They picked the cheaper plan from a rival.")
+    good = LeadFacts(
+        loss_reason="price", loss_note="They picked the cheaper plan from a rival."
+    )
 
     assert missing_for_stage(CONTRACT, "lost", bad) == [
         "a loss reason from the contract's list",

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import shared_file
 from leadrelay.intake import csvfile
 from leadrelay.intake.csvfile import CsvProblem, CsvSource, Row, rows, sniff
 
@@ -618,3 +619,28 @@ def test_a_table_written_by_csv_writer_is_read_back_the_same(
     assert [list(row.values.values()) for row in found] == table
     assert [row.line for row in found] == starts
     assert [row.number for row in found] == list(range(1, len(table) + 1))
+
+
+# The public exports
+
+
+@pytest.mark.parametrize(
+    ("parts", "columns", "count"),
+    [
+        (("zoho_crm_sample", "Leads.csv"), 13, 3900),
+        (("zoho_crm_sample", "Potentials.csv"), 20, 3632),
+        (("olist_marketing_funnel", "olist_closed_deals_dataset.csv"), 14, 842),
+        (("maven_crm_sales_opportunities", "sales_pipeline.csv"), 8, 8800),
+    ],
+)
+def test_the_public_crm_exports_are_read_whole(
+    parts: tuple[str, ...], columns: int, count: int
+) -> None:
+    source = sniff(shared_file(*parts))
+    found = list(rows(source))
+
+    assert (source.encoding, source.delimiter) == ("utf-8", ",")
+    assert len(source.header) == columns
+    assert len(found) == count
+    assert not any(row.extra for row in found)
+    assert not any(csvfile.looks_like_footer(source, row) for row in found)

@@ -26,6 +26,7 @@ def infer(column: str, *values: str, override: str | None = None) -> DateInferen
     inference = DateInference(column, override)
     for value in values:
         inference.feed(value)
+
     return inference
 
 

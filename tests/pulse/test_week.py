@@ -39,7 +39,9 @@ def test_the_last_complete_week_is_the_one_before_today_in_the_contracts_zone() 
     assert str(Week.last_complete(now, ZoneInfo("UTC"))) == "2026-W48"
 
 
-@pytest.mark.parametrize("text", ["2018-10", "W10", "2018-W54", "2019-W53", "last week"])
+@pytest.mark.parametrize(
+    "text", ["2018-10", "W10", "2018-W54", "2019-W53", "last week"]
+)
 def test_a_malformed_or_missing_week_is_refused(text: str) -> None:
     with pytest.raises(WeekError):
         Week.parse(text)

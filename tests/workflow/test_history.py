@@ -12,7 +12,9 @@ T2 = datetime(2018, 4, 2, 10, tzinfo=UTC)
 
 
 def kinds(record: LeadRecord) -> list[tuple[str, str, datetime | None, str]]:
-    return [(e.kind, e.stage, e.at, e.milestone) for e in derive(record, CONTRACT).events]
+    return [
+        (e.kind, e.stage, e.at, e.milestone) for e in derive(record, CONTRACT).events
+    ]
 
 
 def test_a_new_inquiry_has_one_event_at_its_own_time() -> None:
@@ -39,7 +41,11 @@ def test_a_won_lead_without_dates_in_between_was_qualified_at_an_unknown_time() 
 
 def test_a_dated_stage_entry_carries_the_qualified_milestone() -> None:
     record = LeadRecord(
-        external_id="a", created_at=T0, stage="lost", entered={"opportunity": T1}, closed_at=T2
+        external_id="a",
+        created_at=T0,
+        stage="lost",
+        entered={"opportunity": T1},
+        closed_at=T2,
     )
 
     events = kinds(record)

@@ -37,7 +37,9 @@ class LeadFacts:
     loss_note: str = ""
 
 
-def missing(contract: Contract, requires: tuple[str, ...], lead: LeadFacts) -> list[str]:
+def missing(
+    contract: Contract, requires: tuple[str, ...], lead: LeadFacts
+) -> list[str]:
     """Return what the lead lacks of `requires`, named for a person, in order."""
     out: list[str] = []
     for name in requires:

@@ -145,9 +145,7 @@ class _Checker:
 
         return tuple(out)
 
-    def number(
-        self, value: Any, path: str, minimum: float = 0.0
-    ) -> float | None:
+    def number(self, value: Any, path: str, minimum: float = 0.0) -> float | None:
         if value is None:
             return None
 
@@ -173,7 +171,9 @@ class _Checker:
     def weekday(self, value: Any, path: str) -> int:
         text = self.string(value, path, "mon").lower()
         if text not in WEEKDAYS:
-            self.problem(path, f'"{text}" is not a day; use one of {", ".join(WEEKDAYS)}')
+            self.problem(
+                path, f'"{text}" is not a day; use one of {", ".join(WEEKDAYS)}'
+            )
             return 0
 
         return WEEKDAYS.index(text)
@@ -257,7 +257,9 @@ class _Checker:
             self.problem("loss.reasons", "list at least one loss reason")
         note_rule = self.string(loss.get("note"), "loss.note", "one_sentence")
         if note_rule not in NOTE_RULES:
-            self.problem("loss.note", f'"{note_rule}" is not one of {", ".join(NOTE_RULES)}')
+            self.problem(
+                "loss.note", f'"{note_rule}" is not one of {", ".join(NOTE_RULES)}'
+            )
 
         objections = self.choices(data.get("objections"), "objections")
         pulse = self.pulse(data.get("pulse", {}))
@@ -290,7 +292,9 @@ class _Checker:
         try:
             ZoneInfo(text)
         except (ZoneInfoNotFoundError, ValueError):
-            self.problem(path, f'"{text}" is not a time zone; use a name like "Europe/Berlin"')
+            self.problem(
+                path, f'"{text}" is not a time zone; use a name like "Europe/Berlin"'
+            )
             return "UTC"
 
         return text
@@ -300,30 +304,50 @@ class _Checker:
             self.problem("stages", "list the stages as [[stages]] tables, at least two")
             return ()
 
-        known = ("key", "label", "means", "requires", "stall_after_days", "outcome", "skippable")
+        known = (
+            "key",
+            "label",
+            "means",
+            "requires",
+            "stall_after_days",
+            "outcome",
+            "skippable",
+        )
         out: list[Stage] = []
         seen: set[str] = set()
         for i, item in enumerate(value):
             here = f"stages[{i}]"
             item = self.table(item, here, known, ("key", "label", "means"))
-            key = self.key(item.get("key"), f"{here}.key") if "key" in item else f"stage{i}"
+            key = (
+                self.key(item.get("key"), f"{here}.key")
+                if "key" in item
+                else f"stage{i}"
+            )
             if key in seen:
                 self.problem(f"{here}.key", f'"{key}" is used by an earlier stage')
             seen.add(key)
             outcome = item.get("outcome")
             if outcome is not None and outcome not in OUTCOMES:
-                self.problem(f"{here}.outcome", f'"{outcome}" is not one of {", ".join(OUTCOMES)}')
+                self.problem(
+                    f"{here}.outcome",
+                    f'"{outcome}" is not one of {", ".join(OUTCOMES)}',
+                )
                 outcome = None
             skippable = item.get("skippable", True)
             if not isinstance(skippable, bool):
-                self.problem(f"{here}.skippable", f"must be true or false, not {_kind(skippable)}")
+                self.problem(
+                    f"{here}.skippable",
+                    f"must be true or false, not {_kind(skippable)}",
+                )
                 skippable = True
             out.append(
                 Stage(
                     key=key,
                     label=self.string(item.get("label"), f"{here}.label", key),
                     means=self.string(item.get("means"), f"{here}.means", key),
-                    requires=self.requirements(item.get("requires"), f"{here}.requires"),
+                    requires=self.requirements(
+                        item.get("requires"), f"{here}.requires"
+                    ),
                     stall_after_days=self.number(
                         item.get("stall_after_days"), f"{here}.stall_after_days"
                     ),
@@ -357,18 +381,29 @@ class _Checker:
         low = size.get("min_employees")
         high = size.get("max_employees")
         for name, bound in (("min_employees", low), ("max_employees", high)):
-            if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int)):
-                self.problem(f"icp.company_size.{name}", f"must be a whole number, not {_kind(bound)}")
+            if bound is not None and (
+                isinstance(bound, bool) or not isinstance(bound, int)
+            ):
+                self.problem(
+                    f"icp.company_size.{name}",
+                    f"must be a whole number, not {_kind(bound)}",
+                )
         if isinstance(low, int) and isinstance(high, int) and low > high:
-            self.problem("icp.company_size", f"min_employees {low} is above max_employees {high}")
+            self.problem(
+                "icp.company_size", f"min_employees {low} is above max_employees {high}"
+            )
 
         return Icp(
-            industries=tuple(s.lower() for s in self.strings(icp.get("industries"), "icp.industries")),
+            industries=tuple(
+                s.lower() for s in self.strings(icp.get("industries"), "icp.industries")
+            ),
             company_size=SizeRange(
                 low if isinstance(low, int) else None,
                 high if isinstance(high, int) else None,
             ),
-            locations=tuple(s.lower() for s in self.strings(icp.get("locations"), "icp.locations")),
+            locations=tuple(
+                s.lower() for s in self.strings(icp.get("locations"), "icp.locations")
+            ),
         )
 
     def slas(self, value: Any) -> tuple[Sla, ...]:
@@ -387,10 +422,15 @@ class _Checker:
             key = self.key(item.get("key"), f"{here}.key") if "key" in item else "sla"
             starts = self.string(item.get("starts"), f"{here}.starts", "inquiry")
             if starts not in SLA_STARTS:
-                self.problem(f"{here}.starts", f'"{starts}" is not one of {", ".join(SLA_STARTS)}')
+                self.problem(
+                    f"{here}.starts",
+                    f'"{starts}" is not one of {", ".join(SLA_STARTS)}',
+                )
             clock = self.string(item.get("clock"), f"{here}.clock", "calendar")
             if clock not in CLOCKS:
-                self.problem(f"{here}.clock", f'"{clock}" is not one of {", ".join(CLOCKS)}')
+                self.problem(
+                    f"{here}.clock", f'"{clock}" is not one of {", ".join(CLOCKS)}'
+                )
             hours = self.number(item.get("within_hours"), f"{here}.within_hours")
             out.append(
                 Sla(
@@ -419,7 +459,10 @@ class _Checker:
         holidays = self.strings(hours.get("holidays"), "business_hours.holidays")
         for i, day in enumerate(holidays):
             if day and not _DATE_RE.match(day):
-                self.problem(f"business_hours.holidays[{i}]", f'"{day}" is not a date like "2026-12-25"')
+                self.problem(
+                    f"business_hours.holidays[{i}]",
+                    f'"{day}" is not a date like "2026-12-25"',
+                )
 
         return BusinessHours(tuple(sorted(set(days))), opens, closes, holidays)
 

@@ -387,7 +387,7 @@ def _moment(
 
 
 # The strptime codes the fast path reads itself, each as a named group that
-# accepts what strptime accepts for it (and no more), in the C locale.
+# matches what strptime's own expression for it matches in the C locale.
 _CODES = {
     "Y": r"(?P<Y>\d{4})",
     "y": r"(?P<y>\d{2})",

@@ -120,7 +120,8 @@ class Summary:
                     "values": values,
                     "message": (
                         f"{total} rows have a {field_name} value that maps to nothing in the "
-                        f"contract: " + ", ".join(f'"{v}" ({n})' for v, n in values.items())
+                        f"contract: "
+                        + ", ".join(f'"{v}" ({n})' for v, n in values.items())
                     ),
                 }
             )
@@ -152,10 +153,14 @@ class _Resolved:
     formats: dict[str, dates.DateFormat] = field(default_factory=dict)
 
 
-def run(paths: list[Path], mapping: Mapping, contract: Contract, options: Options) -> Summary:
+def run(
+    paths: list[Path], mapping: Mapping, contract: Contract, options: Options
+) -> Summary:
     started = time.perf_counter()
     check_against(mapping, contract)
-    summary = Summary(files=[str(p) for p in paths], contact_times=mapping.records_contact_times())
+    summary = Summary(
+        files=[str(p) for p in paths], contact_times=mapping.records_contact_times()
+    )
     resolved = _match_files(paths, mapping)
     tz = contract.tz
     for item in resolved:
@@ -209,11 +214,15 @@ def run(paths: list[Path], mapping: Mapping, contract: Contract, options: Option
                 continue
 
             if row.extra:
-                rejects.add(row, f"the row has {len(row.extra)} more cells than the header")
+                rejects.add(
+                    row, f"the row has {len(row.extra)} more cells than the header"
+                )
                 continue
 
             try:
-                record = _record(row, primary, joined, used_keys, mapping, contract, unmapped)
+                record = _record(
+                    row, primary, joined, used_keys, mapping, contract, unmapped
+                )
             except _RowProblem as exc:
                 rejects.add(row, str(exc))
                 continue
@@ -225,6 +234,12 @@ def run(paths: list[Path], mapping: Mapping, contract: Contract, options: Option
                 flush()
 
         flush()
+    except csvfile.CsvProblem as exc:
+        flush()
+        raise ImportFailed(
+            f"{exc}. The {summary.created + summary.updated} rows before it were "
+            "imported; fix the file and import it again to add the rest."
+        ) from None
     finally:
         rejects.close()
 
@@ -272,7 +287,11 @@ def _match_files(paths: list[Path], mapping: Mapping) -> list[_Resolved]:
             raise ImportFailed(str(exc)) from None
 
         index = next(
-            (i for i, part in enumerate(mapping.files) if i not in by_part and part.recognises(source.header)),
+            (
+                i
+                for i, part in enumerate(mapping.files)
+                if i not in by_part and part.recognises(source.header)
+            ),
             None,
         )
         if index is None:
@@ -343,7 +362,9 @@ def _infer_dates(item: _Resolved, override: str | None) -> None:
             raise ImportFailed(f"{item.source.path}: {exc}") from None
 
 
-def _load_joined(item: _Resolved, tz: Any, summary: Summary) -> dict[str, dict[str, Any]]:
+def _load_joined(
+    item: _Resolved, tz: Any, summary: Summary
+) -> dict[str, dict[str, Any]]:
     """Read a joined file into memory, keyed on its join column.
 
     Joined files (deals, accounts) are far smaller than the primary file.
@@ -440,7 +461,9 @@ def _record(
     if outcome is not None:
         closed_at = when.get(f"{outcome}_at") or when.get("closed_at")
 
-    employees, company_size = _size(raw.get("employees", ""), raw.get("company_size", ""))
+    employees, company_size = _size(
+        raw.get("employees", ""), raw.get("company_size", "")
+    )
     if "amount" in raw:
         extra["amount"] = raw["amount"]
     name = raw.get("name") or " ".join(
@@ -478,7 +501,9 @@ def _record(
     return record
 
 
-def _date(item: _Resolved, column: str, value: str, tz: Any, row: csvfile.Row) -> datetime | None:
+def _date(
+    item: _Resolved, column: str, value: str, tz: Any, row: csvfile.Row
+) -> datetime | None:
     try:
         return item.formats[column].parse(value, tz)
     except ValueError as exc:
@@ -518,7 +543,9 @@ class _Rejects:
     def add(self, row: csvfile.Row, reason: str) -> None:
         self.summary.rejected += 1
         if len(self.summary.reject_examples) < 20:
-            self.summary.reject_examples.append({"row": row.number, "line": row.line, "reason": reason})
+            self.summary.reject_examples.append(
+                {"row": row.number, "line": row.line, "reason": reason}
+            )
         if not self.options.write_rejects:
             return
 
@@ -529,10 +556,15 @@ class _Rejects:
             self.writer.writerow(["row", "line", "reason", *self.primary.source.header])
             self.summary.rejects_path = str(path)
         self.writer.writerow(
-            [row.number, row.line, reason, *(row.values.get(h, "") for h in self.primary.source.header), *row.extra]
+            [
+                row.number,
+                row.line,
+                reason,
+                *(row.values.get(h, "") for h in self.primary.source.header),
+                *row.extra,
+            ]
         )
 
     def close(self) -> None:
         if self.handle is not None:
             self.handle.close()
-

@@ -132,7 +132,9 @@ def load_preset(name: str) -> Mapping:
             [f"no preset of that name; presets: {known}; or pass --mapping FILE"],
         )
 
-    text = resources.files("leadrelay.intake").joinpath(f"presets/{name}.toml").read_text()
+    text = (
+        resources.files("leadrelay.intake").joinpath(f"presets/{name}.toml").read_text()
+    )
     return parse(text, f"preset {name}")
 
 
@@ -141,7 +143,9 @@ def load_file(path: str | Path) -> Mapping:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise MappingError(str(path), [f"cannot read the mapping file ({exc.strerror})"]) from None
+        raise MappingError(
+            str(path), [f"cannot read the mapping file ({exc.strerror})"]
+        ) from None
 
     return parse(text, str(path))
 
@@ -159,7 +163,9 @@ def parse(text: str, source: str) -> Mapping:
         problems.append("files: list the export's files as [[files]] tables")
         files_data = []
 
-    files = tuple(_file_map(item, f"files[{i}]", i, problems) for i, item in enumerate(files_data))
+    files = tuple(
+        _file_map(item, f"files[{i}]", i, problems) for i, item in enumerate(files_data)
+    )
 
     values: dict[str, dict[str, str]] = {}
     raw_values = data.get("values", {})
@@ -173,8 +179,12 @@ def parse(text: str, source: str) -> Mapping:
                 + ", ".join(MAPPED_VALUES)
             )
             continue
-        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
-            problems.append(f'values.{name}: must map export values to strings, as "Closed Won" = "won"')
+        if not isinstance(table, dict) or not all(
+            isinstance(v, str) for v in table.values()
+        ):
+            problems.append(
+                f'values.{name}: must map export values to strings, as "Closed Won" = "won"'
+            )
             continue
         values[name] = {str(k).strip().casefold(): v for k, v in table.items()}
 
@@ -202,10 +212,14 @@ def check_against(mapping: Mapping, contract: Contract) -> None:
             )
     for file_map in mapping.files:
         if file_map.stage and file_map.stage not in stages:
-            problems.append(f'files ({file_map.role}).stage: "{file_map.stage}" is not a stage')
+            problems.append(
+                f'files ({file_map.role}).stage: "{file_map.stage}" is not a stage'
+            )
         for key in file_map.entered:
             if key not in stages:
-                problems.append(f'files ({file_map.role}).entered.{key}: not a stage of the contract')
+                problems.append(
+                    f"files ({file_map.role}).entered.{key}: not a stage of the contract"
+                )
     reasons = set(contract.loss_reason_keys())
     for raw, key in mapping.values.get("loss_reason", {}).items():
         if key not in reasons:
@@ -215,15 +229,21 @@ def check_against(mapping: Mapping, contract: Contract) -> None:
             )
 
     if problems:
-        problems.append("edit the mapping, or the contract, so that both name the same keys")
+        problems.append(
+            "edit the mapping, or the contract, so that both name the same keys"
+        )
         raise MappingError(mapping.source_path, problems)
 
 
-def _unknown(table: dict[str, Any], path: str, known: tuple[str, ...], problems: list[str]) -> None:
+def _unknown(
+    table: dict[str, Any], path: str, known: tuple[str, ...], problems: list[str]
+) -> None:
     for key in table:
         if key not in known:
             where = f"{path}.{key}" if path else key
-            problems.append(f'{where}: unknown key "{key}"; known keys: {", ".join(known)}')
+            problems.append(
+                f'{where}: unknown key "{key}"; known keys: {", ".join(known)}'
+            )
 
 
 def _columns(value: Any, path: str, problems: list[str]) -> tuple[str, ...]:
@@ -242,9 +262,23 @@ def _file_map(item: Any, path: str, index: int, problems: list[str]) -> FileMap:
         problems.append(f"{path}: must be a table")
         return FileMap(role="?", detect=(), fields={}, entered={})
 
-    known = ("role", "detect", "key", "matches", "fields", "entered", "stage", "optional", "keep")
+    known = (
+        "role",
+        "detect",
+        "key",
+        "matches",
+        "fields",
+        "entered",
+        "stage",
+        "optional",
+        "keep",
+    )
     _unknown(item, path, known, problems)
-    detect = _columns(item.get("detect", []), f"{path}.detect", problems) if item.get("detect") else ()
+    detect = (
+        _columns(item.get("detect", []), f"{path}.detect", problems)
+        if item.get("detect")
+        else ()
+    )
     fields: dict[str, tuple[str, ...]] = {}
     raw_fields = item.get("fields", {})
     if not isinstance(raw_fields, dict):
@@ -252,7 +286,9 @@ def _file_map(item: Any, path: str, index: int, problems: list[str]) -> FileMap:
         raw_fields = {}
     for name, columns in raw_fields.items():
         if name not in FIELDS:
-            problems.append(f'{path}.fields.{name}: unknown field "{name}"; known fields: {", ".join(FIELDS)}')
+            problems.append(
+                f'{path}.fields.{name}: unknown field "{name}"; known fields: {", ".join(FIELDS)}'
+            )
             continue
         fields[name] = _columns(columns, f"{path}.fields.{name}", problems)
 
@@ -261,9 +297,15 @@ def _file_map(item: Any, path: str, index: int, problems: list[str]) -> FileMap:
         for stage, columns in (item.get("entered") or {}).items()
     }
     key = _columns(item["key"], f"{path}.key", problems) if "key" in item else ()
-    matches = _columns(item["matches"], f"{path}.matches", problems) if "matches" in item else ()
+    matches = (
+        _columns(item["matches"], f"{path}.matches", problems)
+        if "matches" in item
+        else ()
+    )
     if index > 0 and (not key or not matches):
-        problems.append(f"{path}: a joined file needs key (its column) and matches (the primary file's column)")
+        problems.append(
+            f"{path}: a joined file needs key (its column) and matches (the primary file's column)"
+        )
 
     return FileMap(
         role=str(item.get("role", f"file {index + 1}")),

@@ -38,9 +38,15 @@ def _has(name: str) -> Q:
     return ~Q(**{name: ""})
 
 
-def compliance(contract: Contract, leads: QuerySet[Lead] | None = None) -> dict[str, Any]:
+def compliance(
+    contract: Contract, leads: QuerySet[Lead] | None = None
+) -> dict[str, Any]:
     leads = Lead.objects.all() if leads is None else leads
-    items = [n for n in dict.fromkeys(contract.handoff) if n not in ("loss_reason", "loss_note", "icp_fit")]
+    items = [
+        n
+        for n in dict.fromkeys(contract.handoff)
+        if n not in ("loss_reason", "loss_note", "icp_fit")
+    ]
     # Aliases get a prefix: an alias named like a field would shadow it.
     aggregates: dict[str, Any] = {"n_of": Count("id")}
     for name in items:
@@ -51,7 +57,8 @@ def compliance(contract: Contract, leads: QuerySet[Lead] | None = None) -> dict[
     of = totals.pop("of")
 
     checklist = {
-        name: {"label": REQUIREMENTS[name], "count": totals[name], "of": of} for name in items
+        name: {"label": REQUIREMENTS[name], "count": totals[name], "of": of}
+        for name in items
     }
     complete = leads.filter(*[_has(n) for n in items]).count() if items else of
 
@@ -60,7 +67,9 @@ def compliance(contract: Contract, leads: QuerySet[Lead] | None = None) -> dict[
     lost_total = lost.count()
     with_reason = lost.filter(loss_reason__in=contract.loss_reason_keys()).count()
     with_note = sum(
-        1 for note in lost.values_list("loss_note", flat=True).iterator() if note_problem(contract, note) is None
+        1
+        for note in lost.values_list("loss_note", flat=True).iterator()
+        if note_problem(contract, note) is None
     )
 
     report: dict[str, Any] = {
@@ -74,7 +83,9 @@ def compliance(contract: Contract, leads: QuerySet[Lead] | None = None) -> dict[
             "of": of,
         },
         "contact_time_known": {
-            "count": leads.filter(Q(contact_time_known=True) | Q(first_outreach_at__isnull=False)).count(),
+            "count": leads.filter(
+                Q(contact_time_known=True) | Q(first_outreach_at__isnull=False)
+            ).count(),
             "of": of,
         },
     }

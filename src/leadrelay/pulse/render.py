@@ -86,7 +86,9 @@ def pulse_lines(pulse: dict[str, Any], markdown: bool) -> list[str]:
             f"{bullet}met {sla['met']} · missed {sla['missed']} · still open {sla['open']} · unknown {sla['unknown']} (of {sla['of']})",
         ]
         if sla["unknown"]:
-            out.append(f"{bullet}unknown: the source of these leads records no contact times")
+            out.append(
+                f"{bullet}unknown: the source of these leads records no contact times"
+            )
     out.append("")
 
     q = pulse["qualified"]
@@ -111,20 +113,30 @@ def pulse_lines(pulse: dict[str, Any], markdown: bool) -> list[str]:
     for row in lost["by_reason"]:
         out.append(f"{bullet}{row['label']}: {row['count']}")
     if pulse["objections"]:
-        out.append(f"{bullet}top objections: " + ", ".join(f"{o['text']} ({o['count']})" for o in pulse["objections"][:3]))
+        out.append(
+            f"{bullet}top objections: "
+            + ", ".join(f"{o['text']} ({o['count']})" for o in pulse["objections"][:3])
+        )
     else:
         out.append(f"{bullet}no objections recorded this week")
     out.append("")
 
     stalled = pulse["stalled"]
-    out += [f"{h}5. Stalled: {stalled['total']} open leads idle past their stage's limit", ""]
+    out += [
+        f"{h}5. Stalled: {stalled['total']} open leads idle past their stage's limit",
+        "",
+    ]
     for row in stalled["by_stage"]:
-        out.append(f"{bullet}{row['label']} (over {row['threshold_days']:g} days): {row['count']}")
+        out.append(
+            f"{bullet}{row['label']} (over {row['threshold_days']:g} days): {row['count']}"
+        )
     out.append("")
 
     decision = pulse.get("decision")
     out += [f"{h}Decision for next week", ""]
-    out.append(f"{bullet}{decision['text']}" if decision else f"{bullet}none recorded yet")
+    out.append(
+        f"{bullet}{decision['text']}" if decision else f"{bullet}none recorded yet"
+    )
     out.append("")
     return out
 
@@ -134,7 +146,9 @@ def compliance_lines(report: dict[str, Any], markdown: bool) -> list[str]:
     bullet = "- " if markdown else "  "
     out = [f"{h}Contract compliance ({report['leads']} leads)", ""]
     for figure in report["checklist"].values():
-        out.append(f"{bullet}{figure['label']}: {_share(figure['count'], figure['of'])}")
+        out.append(
+            f"{bullet}{figure['label']}: {_share(figure['count'], figure['of'])}"
+        )
     out += [
         f"{bullet}whole handoff checklist: {_share(report['checklist_complete']['count'], report['checklist_complete']['of'])}",
         f"{bullet}lost with a reason from the list: {_share(report['lost_with_reason']['count'], report['lost_with_reason']['of'])}",
@@ -143,7 +157,9 @@ def compliance_lines(report: dict[str, Any], markdown: bool) -> list[str]:
         f"{bullet}first-contact time recorded: {_share(report['contact_time_known']['count'], report['contact_time_known']['of'])}",
     ]
     if "source_in_contract" in report:
-        out.append(f"{bullet}source on the contract's list: {_share(report['source_in_contract']['count'], report['source_in_contract']['of'])}")
+        out.append(
+            f"{bullet}source on the contract's list: {_share(report['source_in_contract']['count'], report['source_in_contract']['of'])}"
+        )
     out.append("")
     return out
 
@@ -156,14 +172,20 @@ def import_lines(summary: dict[str, Any], markdown: bool) -> list[str]:
         "",
         f"{bullet}{summary['read']} rows read: {summary['created']} created, {summary['updated']} updated, "
         f"{summary['unchanged']} unchanged, {summary['rejected']} rejected"
-        + (f", {summary['footer_rows']} footer rows skipped" if summary["footer_rows"] else "")
+        + (
+            f", {summary['footer_rows']} footer rows skipped"
+            if summary["footer_rows"]
+            else ""
+        )
         + f" ({summary['seconds']:.2f} s)",
     ]
     if summary.get("rejects_file"):
         out.append(f"{bullet}rejected rows and reasons: {summary['rejects_file']}")
     elif summary["rejected"]:
         for example in summary["reject_examples"][:5]:
-            out.append(f"{bullet}row {example['row']} (line {example['line']}): {example['reason']}")
+            out.append(
+                f"{bullet}row {example['row']} (line {example['line']}): {example['reason']}"
+            )
     out.append("")
     return out
 

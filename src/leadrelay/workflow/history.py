@@ -133,7 +133,7 @@ def derive(record: LeadRecord, contract: Contract) -> Derived:
         events.append(PastEvent(stage.outcome, closed_at, stage_key, stage.outcome, data))
 
     known = [e.at for e in events if e.at is not None]
-    contradictions = ()
+    contradictions: tuple[str, ...] = ()
     if created is not None:
         early = [e.kind for e in events[1:] if e.at is not None and e.at < created]
         contradictions = tuple(early)

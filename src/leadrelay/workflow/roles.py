@@ -40,6 +40,23 @@ ACTIONS: dict[str, frozenset[str]] = {
     "manage": frozenset({ADMIN}),
 }
 
+#: What each action does, to finish "Only sales can ...".
+DOING: dict[str, str] = {
+    "create": "add leads",
+    "edit": "edit leads",
+    "next_action": "set next actions",
+    "handoff": "hand leads off to sales",
+    "claim": "claim leads",
+    "assign": "assign leads to an owner",
+    "outreach": "log outreach",
+    "move": "move leads between stages",
+    "objection": "log objections",
+    "won": "close leads won",
+    "lost": "close leads lost",
+    "reopen": "reopen lost leads",
+    "manage": "manage people and teams",
+}
+
 #: The roles allowed to own a lead.
 OWNER_ROLES = frozenset({SALES})
 
@@ -69,6 +86,11 @@ def who_may(action: str) -> str:
     """Name the roles allowing an action, for a refusal a person can act on."""
     names = sorted(ACTIONS[action])
     return " or ".join(names)
+
+
+def not_allowed(action: str) -> str:
+    """Return the sentence a refused person reads, naming who may do it."""
+    return f"Only {who_may(action)} can {DOING[action]}."
 
 
 def possible_owners() -> list[User]:

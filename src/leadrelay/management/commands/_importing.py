@@ -18,13 +18,21 @@ from leadrelay.workspace import BAD_INPUT
 def add_arguments(parser: CommandParser) -> None:
     parser.add_argument("files", nargs="+", type=Path, help="the export's CSV files")
     how = parser.add_mutually_exclusive_group(required=True)
-    how.add_argument("--preset", help="a bundled mapping: " + ", ".join(mapping.preset_names()))
-    how.add_argument("--mapping", type=Path, help="a mapping TOML file for other exports")
+    how.add_argument(
+        "--preset", help="a bundled mapping: " + ", ".join(mapping.preset_names())
+    )
+    how.add_argument(
+        "--mapping", type=Path, help="a mapping TOML file for other exports"
+    )
     parser.add_argument(
         "--date-format",
         help="how to read ambiguous dates: day-first, month-first, iso, or a strptime pattern",
     )
-    parser.add_argument("--rejects", type=Path, help="where to write rejected rows (default: beside the input)")
+    parser.add_argument(
+        "--rejects",
+        type=Path,
+        help="where to write rejected rows (default: beside the input)",
+    )
 
 
 def load_mapping(options: dict[str, Any]) -> mapping.Mapping:

@@ -27,8 +27,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         _importing.add_arguments(parser)
-        parser.add_argument("--contract", help="judge the export against this contract (default: the built-in one)")
-        parser.add_argument("--week", help="an ISO week such as 2018-W10 (default: the last complete week of arrivals in the export)")
+        parser.add_argument(
+            "--contract",
+            help="judge the export against this contract (default: the built-in one)",
+        )
+        parser.add_argument(
+            "--week",
+            help="an ISO week such as 2018-W10 (default: the last complete week of arrivals in the export)",
+        )
         parser.add_argument("--format", choices=render.FORMATS, default="text")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -47,9 +53,14 @@ class Command(BaseCommand):
             # Everything the audit writes is rolled back: it leaves nothing behind.
             with transaction.atomic():
                 summary = _importing.run(options["files"], chosen, contract, opts)
-                week = parse_week(options.get("week")) or latest_week_with_leads(contract)
+                week = parse_week(options.get("week")) or latest_week_with_leads(
+                    contract
+                )
                 report = {
-                    "contract": {"name": contract.name, "version": contract.sha256[:12]},
+                    "contract": {
+                        "name": contract.name,
+                        "version": contract.sha256[:12],
+                    },
                     "import": summary.as_dict(),
                     "pulse": pulse(contract, week) if week else None,
                     "compliance": compliance(contract),
@@ -60,8 +71,19 @@ class Command(BaseCommand):
             pass
 
         if report["pulse"] is None:
-            report["warnings"].append({"code": "no_dates", "message": "no lead has a date, so there is no week to report"})
+            report["warnings"].append(
+                {
+                    "code": "no_dates",
+                    "message": "no lead has a date, so there is no week to report",
+                }
+            )
             if options["format"] != "json":
-                self.stdout.write("\n".join(render.compliance_lines(report["compliance"], False) + render.import_lines(report["import"], False) + render.warning_lines(report["warnings"], False)))
+                self.stdout.write(
+                    "\n".join(
+                        render.compliance_lines(report["compliance"], False)
+                        + render.import_lines(report["import"], False)
+                        + render.warning_lines(report["warnings"], False)
+                    )
+                )
                 return
         self.stdout.write(render.audit_text(report, options["format"]), ending="")

@@ -18,18 +18,29 @@ class Command(BaseCommand):
         check = sub.add_parser(
             "check",
             help="validate a contract; exit 2 with every problem listed",
-            epilog="requirements a stage or the handoff may list: " + ", ".join(REQUIREMENTS),
+            epilog="requirements a stage or the handoff may list: "
+            + ", ".join(REQUIREMENTS),
         )
-        check.add_argument("file", nargs="?", help="the contract (default: the workspace's funnel.toml)")
+        check.add_argument(
+            "file",
+            nargs="?",
+            help="the contract (default: the workspace's funnel.toml)",
+        )
         show = sub.add_parser("show", help="print the funnel definition")
-        show.add_argument("file", nargs="?", help="the contract (default: the workspace's funnel.toml)")
+        show.add_argument(
+            "file",
+            nargs="?",
+            help="the contract (default: the workspace's funnel.toml)",
+        )
         show.add_argument("--format", choices=("text", "markdown"), default="text")
 
     def handle(self, *args: Any, **options: Any) -> None:
         contract = load_contract(options.get("file"))
         if options["action"] == "check":
             stages = " → ".join(s.label for s in contract.stages)
-            self.stdout.write(f"ok: {contract.name}, version {contract.sha256[:12]}: {stages}")
+            self.stdout.write(
+                f"ok: {contract.name}, version {contract.sha256[:12]}: {stages}"
+            )
             return
 
         if options["format"] == "markdown":

@@ -35,8 +35,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--week", help="an ISO week (default: the last complete week of the data)")
-        parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+        parser.add_argument(
+            "--week", help="an ISO week (default: the last complete week of the data)"
+        )
+        parser.add_argument(
+            "--format", choices=("text", "markdown", "json"), default="text"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         for folder in shared_data_folders():

@@ -23,7 +23,9 @@ class Command(BaseCommand):
         contract = load_contract()
         chosen = _importing.load_mapping(options)
         ensure_database()
-        opts = importer.Options(rejects=options["rejects"], date_format=options["date_format"])
+        opts = importer.Options(
+            rejects=options["rejects"], date_format=options["date_format"]
+        )
         summary = _importing.run(options["files"], chosen, contract, opts)
         ImportRun.objects.create(
             preset=chosen.name, files=summary.files, summary=summary.as_dict()

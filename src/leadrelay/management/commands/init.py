@@ -16,12 +16,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("dir", nargs="?", default=".", help="the workspace folder")
-        parser.add_argument("--force", action="store_true", help="overwrite an existing funnel.toml")
+        parser.add_argument(
+            "--force", action="store_true", help="overwrite an existing funnel.toml"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = settings.CONTRACT_PATH
         if path.exists() and not options["force"]:
-            self.stdout.write(f"{path} exists; keeping it (--force writes the default over it)")
+            self.stdout.write(
+                f"{path} exists; keeping it (--force writes the default over it)"
+            )
         else:
             path.write_text(default_text(), encoding="utf-8")
             self.stdout.write(f"wrote {path}")
@@ -30,7 +34,15 @@ class Command(BaseCommand):
         ensure_database()
         version = contract_version(contract)
         db = settings.DATABASES["default"]
-        where = db["NAME"] if db["ENGINE"].endswith("sqlite3") else f"PostgreSQL database {db['NAME']}"
+        where = (
+            db["NAME"]
+            if str(db["ENGINE"]).endswith("sqlite3")
+            else f"PostgreSQL database {db['NAME']}"
+        )
         self.stdout.write(f"database ready: {where}")
-        self.stdout.write(f"contract {contract.name} in force, version {version.sha256[:12]}")
-        self.stdout.write("next: leadrelay import FILE --preset NAME, then leadrelay pulse")
+        self.stdout.write(
+            f"contract {contract.name} in force, version {version.sha256[:12]}"
+        )
+        self.stdout.write(
+            "next: leadrelay import FILE --preset NAME, then leadrelay pulse"
+        )

@@ -22,8 +22,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         contract = load_contract()
         ensure_database()
-        week = parse_week(options.get("week")) or Week.last_complete(timezone.now(), contract.tz)
-        self.stdout.write(render.pulse_text(pulse(contract, week), options["format"]), ending="")
+        week = parse_week(options.get("week")) or Week.last_complete(
+            timezone.now(), contract.tz
+        )
+        self.stdout.write(
+            render.pulse_text(pulse(contract, week), options["format"]), ending=""
+        )
 
 
 def parse_week(text: str | None) -> Week | None:

@@ -1,0 +1,1 @@
+"""The web app: server-rendered pages over the workflow, for marketing and sales."""
