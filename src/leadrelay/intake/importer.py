@@ -438,6 +438,8 @@ def _record(
             extra["unmapped stage"] = raw["stage"]
         else:
             stage = mapped
+    if "outcome" in raw:
+        stage = _outcome_stage(mapping, contract, raw["outcome"], stage, unmapped)
     outcome = contract.stage(stage).outcome
 
     source: str | None = raw.get("source")
@@ -499,6 +501,27 @@ def _record(
         raise _RowProblem("no record id, email or phone: nothing identifies the lead")
 
     return record
+
+
+def _outcome_stage(
+    mapping: Mapping,
+    contract: Contract,
+    raw: str,
+    stage: str,
+    unmapped: dict[str, Counter[str]],
+) -> str:
+    """Return the stage an outcome column implies: won or lost wins over the stage.
+
+    Some CRMs keep a deal's status (open, won, lost) apart from its pipeline
+    stage, which then says only how far an open deal has come.
+    """
+    mapped = mapping.translate("outcome", raw)
+    if mapped is None:
+        unmapped["outcome"][raw] += 1
+        return stage
+
+    closing = {"won": contract.won_stage, "lost": contract.lost_stage}.get(mapped)
+    return closing.key if closing is not None else stage
 
 
 def _date(

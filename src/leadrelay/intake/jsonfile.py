@@ -11,9 +11,8 @@ becomes a row whose columns are its keys:
 - numbers keep their text as written, true and false become "true" and
   "false", and null becomes "".
 
-Such exports are small (the CLI writes at most a few hundred records a
-file), so the whole file is loaded; `rows` loads it again each time it is
-called rather than holding it between calls.
+These exports are small, so the whole file is loaded at once; `rows`
+loads it again each time it is called rather than holding it in between.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from leadrelay.intake.csvfile import CsvSource, Row
+from leadrelay.intake.csvfile import CsvProblem, CsvSource, Row
 
 #: The encoding name a JSON source carries, so readers know not to use csv.
 ENCODING = "json"
@@ -32,30 +31,13 @@ ENCODING = "json"
 _ATTRIBUTE_COLUMNS = ("type", "referenceId")
 
 
-class JsonProblem(Exception):
+class JsonProblem(CsvProblem):
     """A file that cannot be read as JSON records.
 
-    `str()` names the file (and the line and column when known) and says
-    what to do; the parts are also kept as attributes for the caller.
+    A kind of `CsvProblem` (a file that cannot be read as a table), so a
+    caller that handles those handles this too. `str()` names the file, and
+    the line and column when known, and says what to do.
     """
-
-    def __init__(
-        self,
-        path: Path,
-        reason: str,
-        line: int | None = None,
-        column: int | None = None,
-    ) -> None:
-        self.path = path
-        self.reason = reason
-        self.line = line
-        self.column = column
-        place = str(path)
-        if line is not None:
-            place += f", line {line}"
-        if column is not None:
-            place += f", column {column}"
-        super().__init__(f"{place}: {reason}")
 
 
 class _Number(str):

@@ -36,6 +36,7 @@ TEXT_FIELDS = (
     "next_action",
     "next_action_owner",
     "stage",
+    "outcome",
     "loss_reason",
     "loss_note",
     "amount",
@@ -51,7 +52,11 @@ DATE_FIELDS = (
 FIELDS = TEXT_FIELDS + DATE_FIELDS
 
 #: Fields whose values are translated through `[values.FIELD]`.
-MAPPED_VALUES = ("stage", "loss_reason", "source")
+MAPPED_VALUES = ("stage", "outcome", "loss_reason", "source")
+
+#: What `[values.outcome]` may map a value to: a closing outcome, which then
+#: overrides the stage, or "open", which leaves the stage column to decide.
+OUTCOME_VALUES = ("won", "lost", "open")
 
 
 class MappingError(Exception):
@@ -209,6 +214,12 @@ def check_against(mapping: Mapping, contract: Contract) -> None:
             problems.append(
                 f'values.stage."{raw}": "{key}" is not a stage of the contract; '
                 f"stages: {', '.join(sorted(stages))}"
+            )
+    for raw, value in mapping.values.get("outcome", {}).items():
+        if value not in OUTCOME_VALUES:
+            problems.append(
+                f'values.outcome."{raw}": "{value}" is not one of '
+                + ", ".join(OUTCOME_VALUES)
             )
     for file_map in mapping.files:
         if file_map.stage and file_map.stage not in stages:
