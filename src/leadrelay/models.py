@@ -232,3 +232,52 @@ class TeamMember(models.Model):
     @property
     def is_available(self) -> bool:
         return not self.away and self.user.is_active
+
+
+class DecisionKind(models.TextChoices):
+    """What a weekly decision changes."""
+
+    # Who marketing goes after; what the leads are told; how sales works them.
+    TARGETING = "targeting", "targeting"
+    MESSAGING = "messaging", "messaging"
+    FOLLOW_UP = "follow_up", "follow-up"
+
+
+class DecisionMetric(models.TextChoices):
+    """The pulse figures a decision can name as the one it should move."""
+
+    LEADS_IN = "leads_in", "leads in"
+    QUALIFIED_COHORT_RATE = "qualified_cohort_rate", "cohort qualified rate"
+    SLA_MET_RATE = "sla_met_rate", "contacted within the SLA"
+    WON = "won", "closed won"
+    LOST = "lost", "closed lost"
+
+
+class Decision(models.Model):
+    """The one decision a weekly meeting takes, with the figure it should move.
+
+    `week` is the ISO week whose pulse the meeting read; the decision holds
+    for the week after, whose pulse then shows the figure side by side.
+    """
+
+    week = models.CharField(max_length=8, unique=True)
+    kind = models.CharField(max_length=20, choices=DecisionKind.choices)
+    text = models.TextField()
+    made_by = models.CharField(max_length=150)
+    made_at = models.DateTimeField()
+    metric = models.CharField(
+        max_length=30, choices=DecisionMetric.choices, blank=True, default=""
+    )
+    # Restricts the metric to leads whose source equals this; None: all leads.
+    source = models.CharField(max_length=200, null=True, blank=True)
+    # The figure for `week` when the decision was made, and its sample size.
+    value_at_decision = models.FloatField(null=True, blank=True)
+    n_at_decision = models.IntegerField(null=True, blank=True)
+    # What a replaced decision said, oldest first: the log loses nothing.
+    replaced = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-week"]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.kind}: {self.text}"

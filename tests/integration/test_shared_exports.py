@@ -40,9 +40,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import shared_file
 from django.core.management import call_command
 
+from conftest import shared_file
 from leadrelay.contract import default_text
 from leadrelay.models import Event, Lead
 
@@ -178,7 +178,8 @@ def maven_leads() -> tuple[Expected, ...]:
 def zoho_leads() -> tuple[Expected, ...]:
     leads = read_rows(shared_file(ZOHO, "Leads.csv"))
     potentials = {
-        row["LEADID"].strip(): row for row in read_rows(shared_file(ZOHO, "Potentials.csv"))
+        row["LEADID"].strip(): row
+        for row in read_rows(shared_file(ZOHO, "Potentials.csv"))
     }
     out = []
     for row in leads:
@@ -227,19 +228,19 @@ EXPORTS = {
             (OLIST, "olist_closed_deals_dataset.csv"),
         ),
         olist_leads,
-        ("2018-W10", "2018-W03"),
+        ("2018-W10",),
     ),
     "maven": Export(
         "maven",
         ((MAVEN, "sales_pipeline.csv"), (MAVEN, "accounts.csv")),
         maven_leads,
-        ("2017-W10", "2017-W26"),
+        ("2017-W26",),
     ),
     "zoho": Export(
         "zoho",
         ((ZOHO, "Leads.csv"), (ZOHO, "Potentials.csv")),
         zoho_leads,
-        ("2020-W40", "2019-W01"),
+        ("2020-W40",),
     ),
 }
 
@@ -251,6 +252,8 @@ WEEKS = [
 NAMES = list(EXPORTS)
 
 _AUDITS: dict[tuple[str, str | None], dict[str, Any]] = {}
+# What each of those runs left in the database: leads and events.
+_LEFT_BEHIND: dict[tuple[str, str | None], tuple[int, int]] = {}
 
 
 def audit(name: str, week: str | None = None) -> dict[str, Any]:
@@ -262,9 +265,17 @@ def audit(name: str, week: str | None = None) -> dict[str, Any]:
         extra = ["--week", week] if week else []
         out = StringIO()
         call_command(
-            "audit", *paths, "--preset", export.preset, "--format", "json", *extra, stdout=out
+            "audit",
+            *paths,
+            "--preset",
+            export.preset,
+            "--format",
+            "json",
+            *extra,
+            stdout=out,
         )
         _AUDITS[key] = json.loads(out.getvalue())
+        _LEFT_BEHIND[key] = (Lead.objects.count(), Event.objects.count())
 
     return _AUDITS[key]
 
@@ -325,7 +336,10 @@ def test_the_default_week_is_the_last_complete_week_of_arrivals(name: str) -> No
 
     assert report["pulse"]["week"] == expected
     assert report["pulse"]["starts"] == week_start(expected).isoformat()
-    assert report["pulse"]["ends"] == (week_start(expected) + timedelta(days=7)).isoformat()
+    assert (
+        report["pulse"]["ends"]
+        == (week_start(expected) + timedelta(days=7)).isoformat()
+    )
 
 
 @pytest.mark.parametrize(("name", "week"), WEEKS)
@@ -359,7 +373,8 @@ def test_last_week_and_the_eight_week_trend_match_the_raw_rows(
 
     assert figures["previous"] == sum(counts[-2].values())
     assert figures["trend"] == [
-        {"week": w, "count": sum(c.values())} for w, c in zip(weeks, counts, strict=True)
+        {"week": w, "count": sum(c.values())}
+        for w, c in zip(weeks, counts, strict=True)
     ]
     assert {row["source"]: row["previous"] for row in figures["by_source"]} == {
         source: counts[-2][source] for source in sources
@@ -417,13 +432,18 @@ def test_every_first_contact_sla_figure_is_unknown(name: str, week: str | None) 
     }
 
 
-def test_a_missing_olist_origin_is_its_own_bucket_apart_from_the_literal_unknown() -> None:
+def test_a_missing_olist_origin_is_its_own_bucket_apart_from_the_literal_unknown() -> (
+    None
+):
     leads = olist_leads()
     label = "2018-W10"
     this = by_source(leads, label)
     assert this[None] > 0 and this["unknown"] > 0, "the week no longer shows both"
 
-    rows = {row["source"]: row for row in audit("olist", label)["pulse"]["leads_in"]["by_source"]}
+    rows = {
+        row["source"]: row
+        for row in audit("olist", label)["pulse"]["leads_in"]["by_source"]
+    }
 
     assert rows[None]["count"] == this[None]
     assert rows["unknown"]["count"] == this["unknown"]
@@ -445,12 +465,18 @@ def test_the_compliance_figures_match_the_raw_rows(name: str) -> None:
         "count": sum(1 for lead in leads if lead.source is not None),
         "of": total,
     }
-    assert report["industry"] == {"count": sum(lead.industry for lead in leads), "of": total}
+    assert report["industry"] == {
+        "count": sum(lead.industry for lead in leads),
+        "of": total,
+    }
     assert report["company_size"] == {
         "count": sum(lead.company_size for lead in leads),
         "of": total,
     }
-    assert report["location"] == {"count": sum(lead.location for lead in leads), "of": total}
+    assert report["location"] == {
+        "count": sum(lead.location for lead in leads),
+        "of": total,
+    }
     assert report["intent"] == {"count": 0, "of": total}
     assert report["next_action"] == {"count": 0, "of": total}
     assert report["checklist_complete"] == {"count": 0, "of": total}
@@ -481,7 +507,10 @@ def test_the_import_reads_creates_and_rejects_as_many_rows_as_the_file_has(
 ) -> None:
     primary = shared_file(*EXPORTS[name].files[0])
     with primary.open(encoding="utf-8-sig", newline="") as handle:
-        rows = sum(1 for row in csv.reader(handle) if any(cell.strip() for cell in row)) - 1
+        rows = (
+            sum(1 for row in csv.reader(handle) if any(cell.strip() for cell in row))
+            - 1
+        )
     distinct = len({lead.key for lead in EXPORTS[name].leads()})
 
     summary = audit(name)["import"]
@@ -530,17 +559,9 @@ def test_leads_without_an_arrival_date_are_counted_in_a_warning(name: str) -> No
 
 
 def test_the_audit_leaves_nothing_in_the_database() -> None:
-    before = (Lead.objects.count(), Event.objects.count())
+    assert (Lead.objects.count(), Event.objects.count()) == (0, 0)
 
     audit("olist", "2018-W10")
-    call_command(
-        "audit",
-        *[str(shared_file(*parts)) for parts in EXPORTS["zoho"].files],
-        "--preset",
-        "zoho",
-        "--format",
-        "json",
-        stdout=StringIO(),
-    )
 
-    assert (Lead.objects.count(), Event.objects.count()) == before == (0, 0)
+    assert _LEFT_BEHIND
+    assert set(_LEFT_BEHIND.values()) == {(0, 0)}

@@ -34,7 +34,7 @@ STRICT = parse(
 def person(username: str, *roles: str, active: bool = True) -> User:
     user = User.objects.create_user(username, is_active=active)
     for role in roles:
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 

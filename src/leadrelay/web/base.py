@@ -48,7 +48,9 @@ def page(action: str | None = None) -> Callable[[View], View]:
                 contract = contracts.current()
             except ContractError as exc:
                 context = {"source": exc.source, "problems": exc.problems}
-                return render(request, "leadrelay/contract_broken.html", context, status=503)
+                return render(
+                    request, "leadrelay/contract_broken.html", context, status=503
+                )
 
             with timezone.override(contract.tz):
                 return view(request, contract, *args, **kwargs)
@@ -65,7 +67,7 @@ def require(request: HttpRequest, action: str) -> None:
 
 
 def permissions(request: HttpRequest) -> dict[str, Any]:
-    """Offer templates `can.<action>` and `roles`, so they hide what the user may not do."""
+    """Give templates `can.<action>` and `roles`, to hide what the user may not do."""
     user = getattr(request, "user", None)
     return {
         "can": {action: may(user, action) for action in ACTIONS},

@@ -97,7 +97,9 @@ class NextActionForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["next_action_owner"].choices = _person_choices("— the lead's owner —")
+        self.fields["next_action_owner"].choices = _person_choices(
+            "— the lead's owner —"
+        )
 
 
 class NewLeadForm(LeadForm, NextActionForm):
@@ -151,7 +153,9 @@ class OutreachForm(forms.Form):
 class MoveForm(forms.Form):
     stage = forms.ChoiceField(label="Move to", required=False)
 
-    def __init__(self, *args: Any, contract: Contract, lead: Lead, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, contract: Contract, lead: Lead, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["stage"].choices = [
             (s.key, s.label)
@@ -162,7 +166,9 @@ class MoveForm(forms.Form):
 
 class ObjectionForm(forms.Form):
     label = forms.ChoiceField(label="Objection", required=False)
-    note = _text("What was said", max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    note = _text(
+        "What was said", max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -238,5 +244,7 @@ class MemberForm(forms.Form):
         super().__init__(*args, **kwargs)
         inside = set(team.members.values_list("user__username", flat=True))
         self.fields["username"].choices = [("", "— choose —")] + [
-            (u.username, _person(u)) for u in possible_owners() if u.username not in inside
+            (u.username, _person(u))
+            for u in possible_owners()
+            if u.username not in inside
         ]

@@ -8,6 +8,7 @@ same page, next to the form, with what the user typed still in it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -128,20 +129,31 @@ def _apply(
     return lead, f"Reopened, back in {contract.stage(lead.stage).label}."
 
 
-#: The actions on a lead's page, in the order they are offered.
-ACTIONS = (
-    "claim",
-    "handoff",
-    "outreach",
-    "move",
-    "next_action",
-    "objection",
-    "assign",
-    "won",
-    "lost",
-    "reopen",
-    "edit",
-)
+#: The actions on a lead's page, in the order they are offered: each with its
+#: panel's title, its button, and whether the panel starts open.
+ACTIONS: dict[str, tuple[str, str, bool]] = {
+    "claim": ("Claim this lead", "Claim it", True),
+    "handoff": ("Hand off to sales", "Hand off", True),
+    "outreach": ("Log outreach", "Log outreach", False),
+    "move": ("Move to another stage", "Move", False),
+    "next_action": ("Next action", "Set next action", False),
+    "objection": ("Log an objection", "Log objection", False),
+    "assign": ("Give it to someone else", "Assign", False),
+    "won": ("Close won", "Close won", False),
+    "lost": ("Close lost", "Close lost", False),
+    "reopen": ("Reopen", "Reopen", True),
+    "edit": ("Edit details", "Save", False),
+}
+
+
+@dataclass
+class Panel:
+    action: str
+    title: str
+    button: str
+    form: Form
+    refused: Refused | None
+    open: bool
 
 
 def _offered(action: str, contract: Contract, lead: Lead, handed_off: bool) -> bool:
@@ -191,7 +203,13 @@ def lead_response(
         if may(request.user, a) and _offered(a, contract, lead, handed_off)
     ]
     bound = bound or {}
-    action_forms = {a: bound.get(a) or _form(a, contract, lead) for a in offered}
+    panels = []
+    for action in offered:
+        title, button, starts_open = ACTIONS[action]
+        refused = refusal[1] if refusal and refusal[0] == action else None
+        form = bound.get(action) or _form(action, contract, lead)
+        is_open = starts_open or action in bound
+        panels.append(Panel(action, title, button, form, refused, is_open))
     events = list(Event.objects.filter(lead=lead).order_by("-at", "-id"))
     stage = status.stage_of(contract, lead)
     context = {
@@ -207,8 +225,7 @@ def lead_response(
         "left": deadline - now if deadline else None,
         "next_stage": _next_stage_needs(contract, lead),
         "timeline": entries(events, contract),
-        "forms": action_forms,
-        "refusal": refusal,
+        "panels": panels,
         "loss_label": contract.loss_reason_label(lead.loss_reason),
         "now": now,
     }
@@ -253,7 +270,9 @@ def lead_action(
         return lead_response(request, contract, lead, {action: form}, None, REFUSED)
 
     try:
-        lead, message = _apply(action, form, lead, request.user.get_username(), contract)
+        lead, message = _apply(
+            action, form, lead, request.user.get_username(), contract
+        )
     except Refused as refused:
         if from_board:
             return board_response(request, contract, lead.pk, refused, REFUSED)

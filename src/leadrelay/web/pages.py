@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -109,6 +111,7 @@ def pulse_page(request: HttpRequest, contract: Contract) -> HttpResponse:
             error = str(exc)
 
     report = pulse(contract, week, now)
+    leads_in = report["leads_in"]
     context = {
         **contract_context(contract),
         "report": report,
@@ -116,6 +119,24 @@ def pulse_page(request: HttpRequest, contract: Contract) -> HttpResponse:
         "previous": week.previous(),
         "next": week.next(),
         "error": error,
-        "trend_top": max((t["count"] for t in report["leads_in"]["trend"]), default=0),
+        "trend": _bars(leads_in["trend"], [t["count"] for t in leads_in["trend"]]),
+        "sources": [
+            {**row, "bars": _heights(row["trend"])} for row in leads_in["by_source"]
+        ],
     }
-    return render(request, "leadrelay/pulse.html", context, status=400 if error else 200)
+    return render(
+        request, "leadrelay/pulse.html", context, status=400 if error else 200
+    )
+
+
+def _heights(values: list[int]) -> list[int]:
+    """Return bar heights in percent of the largest value, for the small charts."""
+    top = max(values, default=0) or 1
+    return [round(100 * v / top) for v in values]
+
+
+def _bars(rows: list[dict[str, Any]], values: list[int]) -> list[dict[str, Any]]:
+    return [
+        {**row, "height": height}
+        for row, height in zip(rows, _heights(values), strict=True)
+    ]

@@ -145,7 +145,7 @@ class Column:
 
 
 def board(contract: Contract, now: datetime, owner: str = "") -> list[Column]:
-    """Return each stage's leads: the longest idle first in open stages, newest closed first."""
+    """Return each stage's leads: the idlest first when open, the newest when closed."""
     leads = Lead.objects.all()
     if owner:
         leads = leads.filter(owner=owner)

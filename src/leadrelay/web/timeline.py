@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from leadrelay.contract import Contract
 from leadrelay.models import Event, EventKind, Milestone
@@ -105,9 +105,10 @@ def _title(event: Event, data: dict[str, Any], contract: Contract) -> str:
         return f"gave it to {owner}"
 
     if kind == EventKind.OUTREACH:
-        channel = OUTREACH_CHANNELS.get(str(data.get("channel")), "other")
-        first = " — first contact, the contact clock stopped" if data.get("first") else ""
-        return f"logged outreach: {channel.lower()}{first}"
+        channel = OUTREACH_CHANNELS.get(str(data.get("channel")), "other").lower()
+        if data.get("first"):
+            return f"logged the first outreach ({channel}): the contact clock stopped"
+        return f"logged outreach: {channel}"
 
     if kind == EventKind.STAGE:
         source = _stage_label(contract, data.get("from"))
@@ -146,6 +147,6 @@ def _shown(value: Any) -> str:
             moment = datetime.fromisoformat(value)
         except ValueError:
             return value
-        return timezone.localtime(moment).strftime("%a %d %b %Y %H:%M")
+        return dateformat.format(timezone.localtime(moment), "D j M Y, H:i")
 
     return str(value)

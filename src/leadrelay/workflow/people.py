@@ -25,7 +25,9 @@ USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-@+")
 def role_problems(roles: Iterable[str]) -> list[str]:
     names = list(roles)
     unknown = [r for r in names if r not in ROLES]
-    out = [f'a role that exists ("{r}" is not one of {", ".join(ROLES)})' for r in unknown]
+    out = [
+        f'a role that exists ("{r}" is not one of {", ".join(ROLES)})' for r in unknown
+    ]
     if not names:
         out.append(f"at least one role: {', '.join(ROLES)}")
 
@@ -46,7 +48,8 @@ def create_person(
         problems.append("a username")
     elif set(username) - USERNAME_CHARS:
         problems.append(
-            f'a username of letters, digits and . _ - @ + only ("{username}" has others)'
+            "a username of letters, digits and . _ - @ + only "
+            f'("{username}" has others)'
         )
     elif User.objects.filter(username=username).exists():
         problems.append(f'a username nobody has ("{username}" is taken)')
@@ -56,7 +59,9 @@ def create_person(
         raise Refused("add person", problems)
 
     with transaction.atomic():
-        user = User.objects.create_user(username, email=email.strip(), password=password)
+        user = User.objects.create_user(
+            username, email=email.strip(), password=password
+        )
         _set_groups(user, roles)
 
     return user
@@ -65,7 +70,12 @@ def create_person(
 def set_roles(user: User, roles: Iterable[str], by: User | None = None) -> None:
     roles = list(dict.fromkeys(roles))
     problems = role_problems(roles)
-    if by is not None and by.pk == user.pk and ADMIN in roles_of(by) and ADMIN not in roles:
+    if (
+        by is not None
+        and by.pk == user.pk
+        and ADMIN in roles_of(by)
+        and ADMIN not in roles
+    ):
         problems.append("another admin to take away your own admin role")
     if problems:
         raise Refused("change roles", problems)
@@ -110,7 +120,8 @@ def create_team(name: str, assignment: str) -> Team:
 def set_assignment(team: Team, assignment: str) -> None:
     if assignment not in Assignment.values:
         raise Refused(
-            "change assignment", [f"an assignment: one of {', '.join(Assignment.values)}"]
+            "change assignment",
+            [f"an assignment: one of {', '.join(Assignment.values)}"],
         )
 
     team.assignment = assignment

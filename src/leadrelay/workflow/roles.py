@@ -82,10 +82,13 @@ def may(user: Any, action: str) -> bool:
     return bool(roles_of(user) & ACTIONS[action])
 
 
+#: How a refusal names the people holding a role.
+_HOLDERS = {MARKETING: "marketing", SALES: "sales", ADMIN: "admins"}
+
+
 def who_may(action: str) -> str:
     """Name the roles allowing an action, for a refusal a person can act on."""
-    names = sorted(ACTIONS[action])
-    return " or ".join(names)
+    return " or ".join(_HOLDERS[role] for role in sorted(ACTIONS[action]))
 
 
 def not_allowed(action: str) -> str:

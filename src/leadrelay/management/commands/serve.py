@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+from django.core.servers.basehttp import WSGIServer, get_internal_wsgi_application, run
+
+from leadrelay.management.base import Command as BaseCommand
+from leadrelay.workflow.bulk import contract_version
+from leadrelay.workspace import BAD_INPUT, ensure_database, load_contract
+
+_ADDRESS = re.compile(r"^(?:(?P<host>\[[0-9a-fA-F:]+\]|[^:]+):)?(?P<port>\d{1,5})$")
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the web app on the workspace's database (default 127.0.0.1:8000). "
+        "For several users or processes, run it under gunicorn instead: "
+        "gunicorn leadrelay.wsgi."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "address",
+            nargs="?",
+            default="127.0.0.1:8000",
+            help="PORT or HOST:PORT to listen on (default: 127.0.0.1:8000)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        host, port = parse_address(options["address"])
+        contract = load_contract()
+        ensure_database()
+        version = contract_version(contract)
+
+        shown = f"[{host}]" if ":" in host else host
+        self.stdout.write(
+            f"leadrelay: contract {contract.name} version {version.sha256[:12]}\n"
+            f"serving on http://{shown}:{port}/ (Ctrl-C stops it)\n"
+            "no account yet? leadrelay createuser NAME --role marketing|sales|admin"
+        )
+        try:
+            run(
+                host.strip("[]"),
+                port,
+                get_internal_wsgi_application(),
+                ipv6=":" in host,
+                threading=True,
+                server_cls=WSGIServer,
+            )
+        except OSError as exc:
+            raise CommandError(
+                f"cannot listen on {shown}:{port}: {exc.strerror}; "
+                "pick another port, e.g. leadrelay serve 8001",
+                returncode=BAD_INPUT,
+            ) from None
+        except KeyboardInterrupt:
+            sys.stdout.write("\nstopped\n")
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    match = _ADDRESS.match(text.strip())
+    if not match:
+        raise CommandError(
+            f'"{text}" is not an address: give a port (8000) or host and port '
+            "(127.0.0.1:8000)",
+            returncode=BAD_INPUT,
+        )
+
+    port = int(match["port"])
+    if not 0 < port < 65536:
+        raise CommandError(f"port {port} is out of range 1-65535", returncode=BAD_INPUT)
+
+    return match["host"] or "127.0.0.1", port
