@@ -463,13 +463,6 @@ def test_a_changed_row_is_updated_with_an_event_holding_before_and_after(
     assert event.data["changes"]["source"] == {"before": "email", "after": "referral"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a record id that repeats in one file: the earlier row is dropped "
-        "without being counted or mentioned, so read != the sum of the outcomes"
-    ),
-)
 def test_every_row_read_is_accounted_for_when_a_record_id_repeats_in_one_file(
     contract: Path, tmp_path: Path
 ) -> None:
@@ -734,14 +727,6 @@ def test_the_audit_writes_rejects_only_where_asked(
 # -- known faults --------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "--date-format is applied to every date column of every file, so the "
-        "closed deals' unambiguous ISO won_date no longer parses and the lead is "
-        "rejected"
-    ),
-)
 def test_the_date_format_override_leaves_unambiguous_iso_columns_alone(
     contract: Path, tmp_path: Path
 ) -> None:
@@ -761,10 +746,6 @@ def test_the_date_format_override_leaves_unambiguous_iso_columns_alone(
     assert lead("a").closed_at == datetime(2021, 3, 6, 19, 38, 55, tzinfo=UTC)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a --rejects path in a missing folder ends in a bare FileNotFoundError",
-)
 def test_a_rejects_path_that_cannot_be_written_is_refused_naming_it(
     contract: Path, tmp_path: Path
 ) -> None:
@@ -780,13 +761,6 @@ def test_a_rejects_path_that_cannot_be_written_is_refused_naming_it(
     assert str(target) in str(error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a row of a joined file with more cells than its header is joined with "
-        "the surplus dropped, where the same row in the primary file is rejected"
-    ),
-)
 def test_a_joined_row_with_more_cells_than_its_header_is_not_taken_silently(
     contract: Path, tmp_path: Path
 ) -> None:
@@ -803,13 +777,6 @@ def test_a_joined_row_with_more_cells_than_its_header_is_not_taken_silently(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "two rows of a joined file with one key: the earlier one is dropped "
-        "without being counted or mentioned"
-    ),
-)
 def test_a_joined_key_that_repeats_is_reported(contract: Path, tmp_path: Path) -> None:
     leads = write(tmp_path / "leads.csv", [OLIST_LEADS, "a,2018-03-05,lp1,social"])
     deals = write(
@@ -829,14 +796,6 @@ def test_a_joined_key_that_repeats_is_reported(contract: Path, tmp_path: Path) -
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "on a re-import, the message for a late file-level problem counts only "
-        "created and updated rows, so it says 0 rows before it were imported "
-        "when all of them are in the workspace"
-    ),
-)
 def test_a_late_quote_problem_on_a_re_import_counts_the_rows_already_there(
     contract: Path, tmp_path: Path
 ) -> None:
@@ -852,13 +811,6 @@ def test_a_late_quote_problem_on_a_re_import_counts_the_rows_already_there(
     assert "40" in str(error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the audit's message for a late file-level problem says the rows before "
-        "it were imported, but the audit rolls everything back"
-    ),
-)
 def test_the_audit_does_not_claim_to_have_imported_rows_it_rolled_back(
     tmp_path: Path,
 ) -> None:

@@ -442,3 +442,11 @@ def test_the_stylesheet_is_served_without_a_collect_step(db: None) -> None:
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"/* leadrelay")
     assert Event.objects.count() == 0
+
+
+def test_the_header_names_the_signed_in_persons_own_roles(
+    personas: dict[str, User],
+) -> None:
+    page = text(signed_in(personas["admin"]).get("/people/"))
+
+    assert '<span class="me">ada<small>admin</small></span>' in page

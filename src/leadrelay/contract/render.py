@@ -62,7 +62,7 @@ def markdown(contract: Contract) -> str:
     hours = c.business_hours
     for sla in c.slas:
         clock = "business hours" if sla.clock == "business" else "calendar hours"
-        start = "the lead comes in" if sla.starts == "inquiry" else "the handoff"
+        start = "the lead coming in" if sla.starts == "inquiry" else "the handoff"
         lines.append(f"- {sla.label}: within {sla.within_hours:g} {clock} of {start}.")
     days = ", ".join(WEEKDAYS[d] for d in hours.days)
     lines += [

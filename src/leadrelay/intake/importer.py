@@ -40,7 +40,9 @@ class Options:
     rejects: Path | None = None
     # False: write no rejects file (the audit keeps them in memory instead).
     write_rejects: bool = True
-    date_format: str | None = None
+    # --date-format values: "day-first" for undecided columns, or
+    # "COLUMN=FORMAT" for one column.
+    date_formats: list[str] = field(default_factory=list)
     batch_size: int = 5000
     # False inside the audit, whose whole run is one transaction rolled back.
     commit_batches: bool = True
@@ -65,6 +67,12 @@ class Summary:
     contradiction_examples: list[str] = field(default_factory=list)
     undated: int = 0
     unjoined: dict[str, int] = field(default_factory=dict)
+    # Rows of the primary file whose id (or email) an earlier row had.
+    repeated: int = 0
+    repeated_examples: list[str] = field(default_factory=list)
+    # Joined-file rows whose key an earlier row of that file had, by file.
+    repeated_keys: dict[str, int] = field(default_factory=dict)
+    joined_problems: list[str] = field(default_factory=list)
     contact_times: bool = False
     date_formats: dict[str, str] = field(default_factory=dict)
 
@@ -72,6 +80,7 @@ class Summary:
         return {
             "files": self.files,
             "read": self.rows_read,
+            "repeated": self.repeated,
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
@@ -125,6 +134,42 @@ class Summary:
                     ),
                 }
             )
+        if self.repeated:
+            out.append(
+                {
+                    "code": "repeated_rows",
+                    "count": self.repeated,
+                    "examples": self.repeated_examples,
+                    "message": (
+                        f"{self.repeated} rows repeat the record id (or email) of an "
+                        "earlier row; the later row's values were kept"
+                    ),
+                }
+            )
+        for name, count in self.repeated_keys.items():
+            out.append(
+                {
+                    "code": "repeated_join_keys",
+                    "file": name,
+                    "count": count,
+                    "message": (
+                        f"{count} rows of {name} repeat the key of an earlier row; "
+                        "the later row was used"
+                    ),
+                }
+            )
+        if self.joined_problems:
+            out.append(
+                {
+                    "code": "joined_rows_refused",
+                    "count": len(self.joined_problems),
+                    "examples": self.joined_problems[:5],
+                    "message": (
+                        f"{len(self.joined_problems)} rows of a joined file could not "
+                        f"be used, the first: {self.joined_problems[0]}"
+                    ),
+                }
+            )
         for role, count in self.unjoined.items():
             out.append(
                 {
@@ -161,10 +206,15 @@ def run(
     summary = Summary(
         files=[str(p) for p in paths], contact_times=mapping.records_contact_times()
     )
+    if options.rejects is not None and not options.rejects.parent.is_dir():
+        raise ImportFailed(
+            f"--rejects {options.rejects}: the folder {options.rejects.parent} does "
+            "not exist; create it or name another file"
+        )
     resolved = _match_files(paths, mapping)
     tz = contract.tz
     for item in resolved:
-        _infer_dates(item, options.date_format)
+        _infer_dates(item, options.date_formats)
         for column, fmt in item.formats.items():
             summary.date_formats[f"{item.source.path.name}:{column}"] = fmt.name
 
@@ -177,6 +227,8 @@ def run(
     batch: list[LeadRecord] = []
     unmapped: dict[str, Counter[str]] = defaultdict(Counter)
     used_keys: list[set[str]] = [set() for _ in joined]
+    # Hashes, not the ids themselves, so that a million rows stay small.
+    seen: set[int] = set()
 
     def flush() -> None:
         if not batch:
@@ -227,6 +279,12 @@ def run(
                 rejects.add(row, str(exc))
                 continue
 
+            identity = hash(record.external_id or f"email:{record.email}")
+            if identity in seen:
+                summary.repeated += 1
+                if len(summary.repeated_examples) < 5:
+                    summary.repeated_examples.append(record.external_id or record.email)
+            seen.add(identity)
             if record.created_at is None:
                 summary.undated += 1
             batch.append(record)
@@ -235,10 +293,13 @@ def run(
 
         flush()
     except csvfile.CsvProblem as exc:
+        if not options.commit_batches:
+            raise ImportFailed(f"{exc}. Fix the file and run this again.") from None
         flush()
+        kept = summary.created + summary.updated + summary.unchanged
         raise ImportFailed(
-            f"{exc}. The {summary.created + summary.updated} rows before it were "
-            "imported; fix the file and import it again to add the rest."
+            f"{exc}. The {kept} rows before it are in the workspace; fix the file "
+            "and import it again to add the rest (rows already there stay as they are)."
         ) from None
     finally:
         rejects.close()
@@ -336,13 +397,33 @@ def _date_columns(item: _Resolved) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _infer_dates(item: _Resolved, override: str | None) -> None:
+def _date_overrides(specs: list[str]) -> tuple[str | None, dict[str, str]]:
+    """Split `--date-format` values into one for any undecided column and per-column ones.
+
+    `day-first` applies to every column whose values cannot decide;
+    `Created Time=day-first` (or `=%d.%m.%Y`) to that column whatever its values.
+    """
+    general: str | None = None
+    by_column: dict[str, str] = {}
+    for spec in specs:
+        column, sep, pattern = spec.partition("=")
+        if sep and "%" not in column:
+            by_column[column.strip().casefold()] = pattern.strip()
+        else:
+            general = spec.strip()
+    return general, by_column
+
+
+def _infer_dates(item: _Resolved, specs: list[str]) -> None:
     """Decide each date column's format from its values, reading only as far as needed."""
     columns = _date_columns(item)
     if not columns:
         return
 
-    inference = {c: dates.DateInference(c, override) for c in columns}
+    general, by_column = _date_overrides(specs)
+    inference = {
+        c: dates.DateInference(c, by_column.get(c.casefold())) for c in columns
+    }
     pending = {c for c in columns if not inference[c].decided}
     if pending:
         for row in _rows(item.source):
@@ -359,7 +440,9 @@ def _infer_dates(item: _Resolved, override: str | None) -> None:
         try:
             item.formats[column] = inference[column].result()
         except dates.DateProblem as exc:
-            raise ImportFailed(f"{item.source.path}: {exc}") from None
+            if general is None:
+                raise ImportFailed(f"{item.source.path}: {exc}") from None
+            item.formats[column] = dates.override_format(general)
 
 
 def _load_joined(
@@ -379,9 +462,19 @@ def _load_joined(
     for row in _rows(item.source):
         if _is_footer(item.source, row):
             continue
+        if row.extra:
+            summary.joined_problems.append(
+                f"{item.source.path.name}, line {row.line}: {len(row.extra)} more "
+                "cells than the header; the row was not used"
+            )
+            continue
         key = row.values.get(key_column, "").strip()
-        if key:
-            table[key] = {"row": row, "item": item}
+        if not key:
+            continue
+        if key in table:
+            name = item.source.path.name
+            summary.repeated_keys[name] = summary.repeated_keys.get(name, 0) + 1
+        table[key] = {"row": row, "item": item}
     return table
 
 

@@ -67,11 +67,11 @@ def require(request: HttpRequest, action: str) -> None:
 
 
 def permissions(request: HttpRequest) -> dict[str, Any]:
-    """Give templates `can.<action>` and `roles`, to hide what the user may not do."""
+    """Give templates `can.<action>` and `my_roles`, to hide what a user may not do."""
     user = getattr(request, "user", None)
     return {
         "can": {action: may(user, action) for action in ACTIONS},
-        "roles": sorted(roles_of(user)),
+        "my_roles": sorted(roles_of(user)),
     }
 
 

@@ -41,6 +41,12 @@ def _person_choices(blank: str) -> Choices:
     return [("", blank)] + [(u.username, _person(u)) for u in people]
 
 
+def _choose(form: forms.Form, name: str, choices: Choices) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
 def _person(user: User) -> str:
     full = user.get_full_name()
     return f"{full} ({user.username})" if full else user.username
@@ -72,7 +78,7 @@ class LeadForm(forms.Form):
         if lead is not None and lead.source and lead.source not in contract.sources:
             # An imported lead keeps the value its export gave until someone changes it.
             sources.append((lead.source, f"{lead.source} (not on the contract's list)"))
-        self.fields["source"].choices = [("", "— none yet —")] + sources
+        _choose(self, "source", [("", "— none yet —"), *sources])
         # The profile's industries are offered as suggestions (a datalist).
         self.industries = contract.icp.industries
         if self.industries:
@@ -97,9 +103,7 @@ class NextActionForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["next_action_owner"].choices = _person_choices(
-            "— the lead's owner —"
-        )
+        _choose(self, "next_action_owner", _person_choices("— the lead's owner —"))
 
 
 class NewLeadForm(LeadForm, NextActionForm):
@@ -125,10 +129,10 @@ class HandoffForm(forms.Form):
         for team in teams:
             how = "round robin" if team.rotates else "members claim it"
             choices.append((str(team.pk), f"{team.name} ({how})"))
-        self.fields["team"].choices = choices
+        _choose(self, "team", choices)
         if teams:
             self.fields["team"].initial = str(teams[0].pk)
-        self.fields["owner"].choices = _owner_choices("— the team's turn, or a claim —")
+        _choose(self, "owner", _owner_choices("— the team's turn, or a claim —"))
 
     def chosen_team(self) -> Team | None:
         pk = self.cleaned_data["team"]
@@ -140,7 +144,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = _owner_choices("— choose —")
+        _choose(self, "owner", _owner_choices("— choose —"))
 
 
 class OutreachForm(forms.Form):
@@ -157,11 +161,12 @@ class MoveForm(forms.Form):
         self, *args: Any, contract: Contract, lead: Lead, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["stage"].choices = [
+        stages = [
             (s.key, s.label)
             for s in contract.stages
             if s.key != lead.stage and s.outcome != "lost"
         ]
+        _choose(self, "stage", stages)
 
 
 class ObjectionForm(forms.Form):
@@ -172,9 +177,8 @@ class ObjectionForm(forms.Form):
 
     def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["label"].choices = [("", "— choose —")] + [
-            (c.key, c.label) for c in contract.objections
-        ]
+        labels = [(c.key, c.label) for c in contract.objections]
+        _choose(self, "label", [("", "— choose —"), *labels])
 
 
 class LostForm(forms.Form):
@@ -188,9 +192,8 @@ class LostForm(forms.Form):
 
     def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reason"].choices = [("", "— choose a reason —")] + [
-            (c.key, c.label) for c in contract.loss_reasons
-        ]
+        reasons = [(c.key, c.label) for c in contract.loss_reasons]
+        _choose(self, "reason", [("", "— choose a reason —"), *reasons])
         if contract.note_rule == "optional":
             self.fields["note"].help_text = "Optional."
 
@@ -243,8 +246,9 @@ class MemberForm(forms.Form):
     def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         inside = set(team.members.values_list("user__username", flat=True))
-        self.fields["username"].choices = [("", "— choose —")] + [
+        people = [
             (u.username, _person(u))
             for u in possible_owners()
             if u.username not in inside
         ]
+        _choose(self, "username", [("", "— choose —"), *people])

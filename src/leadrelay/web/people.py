@@ -17,7 +17,7 @@ from leadrelay.web import forms as f
 from leadrelay.web.base import page
 from leadrelay.workflow import people as p
 from leadrelay.workflow.ops import Refused
-from leadrelay.workflow.roles import ROLES, roles_of
+from leadrelay.workflow.roles import roles_of
 
 REFUSED = 422
 
@@ -28,7 +28,13 @@ def _people_context(form: f.PersonForm, refusal: Refused | None) -> dict[str, An
         Prefetch("memberships", queryset=TeamMember.objects.select_related("team")),
     )
     rows = [(user, sorted(roles_of(user)) if user.is_active else []) for user in users]
-    return {"rows": rows, "form": form, "refusal": refusal, "roles": ROLES}
+    return {"rows": rows, "form": form, "refusal": refusal}
+
+
+def _admin(request: HttpRequest) -> User:
+    # `page` has already let only signed-in admins through.
+    assert isinstance(request.user, User)
+    return request.user
 
 
 @page("manage")
@@ -67,7 +73,9 @@ def person(request: HttpRequest, contract: Contract, pk: int) -> HttpResponse:
             if what == "roles":
                 roles_form = f.RolesForm(request.POST, prefix="roles", label_suffix="")
                 if roles_form.is_valid():
-                    p.set_roles(user, roles_form.cleaned_data["roles"], by=request.user)
+                    p.set_roles(
+                        user, roles_form.cleaned_data["roles"], by=_admin(request)
+                    )
                     messages.success(request, f"Roles of {user.username} saved.")
                     return redirect("person", user.pk)
             elif what == "password":
@@ -79,7 +87,7 @@ def person(request: HttpRequest, contract: Contract, pk: int) -> HttpResponse:
                     messages.success(request, f"Password of {user.username} changed.")
                     return redirect("person", user.pk)
             elif what in ("activate", "deactivate"):
-                p.set_active(user, what == "activate", by=request.user)
+                p.set_active(user, what == "activate", by=_admin(request))
                 messages.success(request, f"{user.username} {what}d.")
                 return redirect("person", user.pk)
         except Refused as exc:

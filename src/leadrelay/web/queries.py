@@ -30,9 +30,9 @@ def _handoffs() -> QuerySet[Event]:
     return Event.objects.filter(lead=OuterRef("pk"), kind=EventKind.HANDOFF)
 
 
-def with_handoff_time(leads: QuerySet[Lead]) -> QuerySet[Lead]:
+def _first_handoff() -> Subquery:
     first = _handoffs().order_by().values("lead").annotate(at=Min("at")).values("at")
-    return leads.annotate(handoff_at=Subquery(first[:1]))
+    return Subquery(first[:1])
 
 
 @dataclass
@@ -88,11 +88,9 @@ def contact_clocks(contract: Contract, now: datetime) -> Clocks:
         return Clocks()
 
     open_keys = [s.key for s in contract.open_stages]
-    leads = with_handoff_time(
-        Lead.objects.filter(
-            stage__in=open_keys, first_outreach_at__isnull=True, contact_time_known=True
-        )
-    )
+    leads = Lead.objects.filter(
+        stage__in=open_keys, first_outreach_at__isnull=True, contact_time_known=True
+    ).annotate(handoff_at=_first_handoff())
     if rule.starts == "handoff":
         leads = leads.filter(handoff_at__isnull=False).order_by("-handoff_at", "-id")
     else:

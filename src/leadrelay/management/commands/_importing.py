@@ -26,7 +26,14 @@ def add_arguments(parser: CommandParser) -> None:
     )
     parser.add_argument(
         "--date-format",
-        help="how to read ambiguous dates: day-first, month-first, iso, or a strptime pattern",
+        dest="date_formats",
+        action="append",
+        default=[],
+        help=(
+            "how to read a date column its values cannot decide: day-first, "
+            "month-first, iso or a strptime pattern; COLUMN=FORMAT for one column "
+            "(may be given more than once)"
+        ),
     )
     parser.add_argument(
         "--rejects",

@@ -44,7 +44,7 @@ class Command(BaseCommand):
         opts = importer.Options(
             rejects=options["rejects"],
             write_rejects=options["rejects"] is not None,
-            date_format=options["date_format"],
+            date_formats=options["date_formats"],
             commit_batches=False,
             actor="audit",
         )

@@ -24,7 +24,7 @@ class Command(BaseCommand):
         chosen = _importing.load_mapping(options)
         ensure_database()
         opts = importer.Options(
-            rejects=options["rejects"], date_format=options["date_format"]
+            rejects=options["rejects"], date_formats=options["date_formats"]
         )
         summary = _importing.run(options["files"], chosen, contract, opts)
         ImportRun.objects.create(
