@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from leadrelay.contract.model import Contract
 from leadrelay.models import Event, Lead
+from leadrelay.pulse import decisions
 from leadrelay.pulse.week import Week
 from leadrelay.sla.clock import Calendar, add_hours
 
@@ -62,7 +63,8 @@ def pulse(contract: Contract, week: Week, now: datetime | None = None) -> dict[s
         "lost": lost(contract, start, end),
         "objections": objections(contract, start, end),
         "stalled": stalled(contract, as_of),
-        "decision": None,
+        "last_decision": decisions.for_pulse(contract, week, now=now),
+        "decision": decisions.this_week(week),
     }
 
 

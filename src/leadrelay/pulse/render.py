@@ -132,13 +132,44 @@ def pulse_lines(pulse: dict[str, Any], markdown: bool) -> list[str]:
         )
     out.append("")
 
+    out += _last_decision_lines(pulse.get("last_decision"), h, bullet)
     decision = pulse.get("decision")
     out += [f"{h}Decision for next week", ""]
     out.append(
-        f"{bullet}{decision['text']}" if decision else f"{bullet}none recorded yet"
+        f"{bullet}{decision['kind_label']}: {decision['text']}"
+        if decision
+        else f"{bullet}none recorded yet"
     )
     out.append("")
     return out
+
+
+def _figure(side: dict[str, Any] | None) -> str:
+    if side is None or side.get("value") is None:
+        return "no figure"
+
+    value = side["value"]
+    shown = f"{100 * value:.1f}%" if isinstance(value, float) else f"{value}"
+    return f"{shown} in {side['week']} (n={side['n']})"
+
+
+def _last_decision_lines(
+    last: dict[str, Any] | None, h: str, bullet: str
+) -> list[str]:
+    out = [f"{h}Last week's decision", ""]
+    if last is None:
+        return out + [f"{bullet}none was recorded", ""]
+
+    out.append(f"{bullet}{last['kind_label']}: {last['text']} ({last['made_by']})")
+    if last.get("metric"):
+        target = last["metric_label"]
+        if last.get("source"):
+            target += f", source {last['source']}"
+        out.append(
+            f"{bullet}{target}: {_figure(last['before'])} → {_figure(last['after'])}"
+        )
+        out.append(f"{bullet}{last['note']}")
+    return out + [""]
 
 
 def compliance_lines(report: dict[str, Any], markdown: bool) -> list[str]:
