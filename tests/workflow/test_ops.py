@@ -827,3 +827,37 @@ def test_a_manual_team_leaves_the_lead_unowned_for_its_members_to_claim() -> Non
 
     assert lead.owner == ""
     assert last_event(lead).data == {"team": "Field", "assignment": "unassigned"}
+
+
+def contract_assigning(assign: str) -> Contract:
+    text = default_text().replace(
+        'assign = "team"', f'assign = "{assign}"\nteam = "Inside sales"'
+    )
+    return parse(text)
+
+
+def test_the_contract_can_ask_for_round_robin_in_its_team() -> None:
+    contract = contract_assigning("round_robin")
+    team = Team.objects.create(name="Inside sales")
+    TeamMember.objects.create(team=team, user=User.objects.get(username="sam"))
+
+    lead = ops.handoff(new_lead(contract), "mia", contract)
+
+    assert not team.rotates
+    assert lead.owner == "sam"
+    assert last_event(lead).data["assignment"] == "round_robin"
+
+
+def test_a_manual_contract_leaves_a_rotating_team_to_claim() -> None:
+    contract = contract_assigning("manual")
+    team = Team.objects.create(name="Inside sales", assignment="round_robin")
+    TeamMember.objects.create(team=team, user=User.objects.get(username="sam"))
+
+    lead = ops.handoff(new_lead(contract), "mia", contract)
+
+    assert lead.owner == ""
+    assert last_event(lead).data == {
+        **last_event(lead).data,
+        "assignment": "unassigned",
+        "team": "Inside sales",
+    }

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from leadrelay.contract.model import (
+    ASSIGNMENTS,
     CLOCKS,
     NOTE_RULES,
     OUTCOMES,
@@ -245,8 +246,19 @@ class _Checker:
         sources = self.table(data.get("sources", {}), "sources", ("allowed",), ())
         allowed = self.strings(sources.get("allowed"), "sources.allowed")
 
-        handoff = self.table(data.get("handoff", {}), "handoff", ("checklist",), ())
+        handoff = self.table(
+            data.get("handoff", {}), "handoff", ("checklist", "team", "assign"), ()
+        )
         checklist = self.requirements(handoff.get("checklist"), "handoff.checklist")
+        handoff_team = (
+            self.string(handoff.get("team"), "handoff.team") if "team" in handoff else ""
+        )
+        handoff_assign = self.string(handoff.get("assign"), "handoff.assign", "team")
+        if handoff_assign not in ASSIGNMENTS:
+            self.problem(
+                "handoff.assign",
+                f'"{handoff_assign}" is not one of {", ".join(ASSIGNMENTS)}',
+            )
 
         slas = self.slas(data.get("sla"))
         hours = self.business_hours(data.get("business_hours", {}))
@@ -277,6 +289,8 @@ class _Checker:
             qualified_means=qualified_means,
             sources=allowed,
             handoff=checklist,
+            handoff_team=handoff_team,
+            handoff_assign=handoff_assign,
             slas=slas,
             business_hours=hours,
             loss_reasons=reasons,

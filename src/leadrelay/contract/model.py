@@ -40,6 +40,9 @@ CHECKLIST_ITEMS = (
 
 OUTCOMES = ("won", "lost")
 SLA_STARTS = ("inquiry", "handoff")
+#: How a handoff that names no owner picks one: as the team is set up, by
+#: round robin over the team's available members, or not at all (claimed).
+ASSIGNMENTS = ("team", "round_robin", "manual")
 CLOCKS = ("calendar", "business")
 NOTE_RULES = ("one_sentence", "required", "optional")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -127,6 +130,9 @@ class Contract:
     note_rule: str
     objections: tuple[Choice, ...]
     pulse: PulseSchedule
+    # The team a handoff goes to when it names none, and how it picks an owner.
+    handoff_team: str = ""
+    handoff_assign: str = "team"
     text: str = field(repr=False, default="")
     sha256: str = ""
 

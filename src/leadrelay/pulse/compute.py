@@ -162,12 +162,16 @@ def _milestones(start: datetime, end: datetime, milestone: str) -> int:
 
 
 def lost(contract: Contract, start: datetime, end: datetime) -> dict[str, Any]:
+    # The reason recorded with the loss, not the lead's current one: a lead
+    # reopened since has none, but its loss that week still had one.
     rows = (
         Event.objects.filter(milestone="lost", at__gte=start, at__lt=end)
-        .values("lead__loss_reason")
+        .values("data__reason")
         .annotate(n=Count("id"))
     )
-    reasons = Counter({row["lead__loss_reason"] or None: row["n"] for row in rows})
+    reasons: Counter[str | None] = Counter()
+    for row in rows:
+        reasons[row["data__reason"] or None] += row["n"]
     by_reason = [
         {
             "reason": key,

@@ -206,12 +206,18 @@ def handoff(
             problems.append("a lead still with marketing (it was handed off already)")
 
         member = None
+        if team is None and contract.handoff_team:
+            team = Team.objects.filter(name=contract.handoff_team).first()
+        rotates = team is not None and (
+            contract.handoff_assign == "round_robin"
+            or (contract.handoff_assign == "team" and team.rotates)
+        )
         if owner:
             problem = owner_problem(owner)
             if problem:
                 problems.append(problem)
             current.owner = owner
-        elif team is not None and team.rotates:
+        elif team is not None and rotates:
             team = Team.objects.select_for_update().get(pk=team.pk)
             member = team.next_in_rotation()
             if member is None:
