@@ -17,7 +17,12 @@ VARIABLES = {
     "LEADRELAY_SECRET_KEY": "secret for sessions and signed values; required when LEADRELAY_DEBUG is off",
     "LEADRELAY_DEBUG": "1 to show Django's debug pages (default: 0)",
     "LEADRELAY_ALLOWED_HOSTS": "comma-separated host names the web app answers to (default: 127.0.0.1,localhost)",
+    "LEADRELAY_CSRF_TRUSTED_ORIGINS": "comma-separated origins (https://crm.example.com) allowed to post forms, when behind a proxy",
+    "LEADRELAY_BEHIND_HTTPS_PROXY": "1 when a proxy in front ends TLS and sets X-Forwarded-Proto (default: 0)",
 }
+
+#: The key used when none is set; wsgi.py refuses to serve with it.
+DEFAULT_SECRET = "leadrelay-local-only-not-a-secret"
 
 
 class SettingError(Exception):
@@ -125,3 +130,33 @@ def parse_database_url(raw: str) -> Database:
     raise SettingError(
         f"LEADRELAY_DATABASE_URL={raw!r}: unknown scheme {parts.scheme!r}; {fix}"
     )
+
+
+def secret_key(path: Path) -> tuple[str, str]:
+    """Return the secret key and where it came from: "env", "file" or "default"."""
+    key = text("LEADRELAY_SECRET_KEY")
+    if key:
+        return key, "env"
+
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        key = ""
+    if key:
+        return key, "file"
+
+    return DEFAULT_SECRET, "default"
+
+
+def write_secret_key(path: Path) -> bool:
+    """Write a new random secret key to `path` unless one is there; say whether it wrote."""
+    import os
+    import secrets
+
+    if path.exists():
+        return False
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_urlsafe(48) + "\n")
+    return True

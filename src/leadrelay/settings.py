@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from leadrelay import env
+from leadrelay.api.limits import RateError, parse_rate
 
 try:
     WORKSPACE = env.workspace()
@@ -15,8 +16,17 @@ except env.SettingError as exc:
 
 CONTRACT_PATH = WORKSPACE / "funnel.toml"
 
-SECRET_KEY = env.text("LEADRELAY_SECRET_KEY") or "leadrelay-local-only-not-a-secret"
+# The secret signs sessions: from the environment, else the workspace's own
+# file (written by `leadrelay init`), else a fixed key that wsgi.py refuses
+# to serve with, so that no server others reach runs on a known secret.
+SECRET_KEY, SECRET_KEY_SOURCE = env.secret_key(WORKSPACE / "secret.key")
 ALLOWED_HOSTS = env.items("LEADRELAY_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = env.items("LEADRELAY_CSRF_TRUSTED_ORIGINS", "")
+if env.flag("LEADRELAY_BEHIND_HTTPS_PROXY"):
+    # Behind a proxy that ends TLS and says so in this header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -95,3 +105,17 @@ AUTH_PASSWORD_VALIDATORS = [
 # The app's own CSS and JS are served from the installed package, so that
 # `leadrelay serve` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
+
+# -- intake and the API -----------------------------------------------------------
+
+INSTALLED_APPS.append("ninja")  # the API docs page's own scripts, served locally
+
+try:
+    # Posts one client address may make to the public forms (/f/<slug>).
+    FORM_RATE_LIMIT = parse_rate(
+        "LEADRELAY_FORM_RATE_LIMIT", env.text("LEADRELAY_FORM_RATE_LIMIT", "30/hour")
+    )
+    # A constant view at /api/v1/bench/constant, for bench/intake_bench.py only.
+    BENCH_VIEWS = env.flag("LEADRELAY_BENCH_VIEWS")
+except (env.SettingError, RateError) as exc:
+    sys.exit(f"leadrelay: {exc}")

@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandParser
 
+from leadrelay import env
 from leadrelay.contract.load import default_text
 from leadrelay.management.base import Command as BaseCommand
 from leadrelay.workflow.bulk import contract_version
@@ -29,6 +30,11 @@ class Command(BaseCommand):
         else:
             path.write_text(default_text(), encoding="utf-8")
             self.stdout.write(f"wrote {path}")
+
+        if env.write_secret_key(settings.WORKSPACE / "secret.key"):
+            self.stdout.write(
+                f"wrote {settings.WORKSPACE / 'secret.key'} (keep it private)"
+            )
 
         contract = load_contract(path)
         ensure_database()

@@ -4,14 +4,26 @@ import re
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from django.core.servers.basehttp import WSGIServer, get_internal_wsgi_application, run
 
+from leadrelay import env
 from leadrelay.management.base import Command as BaseCommand
 from leadrelay.workflow.bulk import contract_version
 from leadrelay.workspace import BAD_INPUT, ensure_database, load_contract
 
 _ADDRESS = re.compile(r"^(?:(?P<host>\[[0-9a-fA-F:]+\]|[^:]+):)?(?P<port>\d{1,5})$")
+
+
+def _ensure_secret_key() -> None:
+    """Give a workspace that has no secret key one of its own, before serving."""
+    if settings.SECRET_KEY_SOURCE != "default":
+        return
+
+    path = settings.WORKSPACE / "secret.key"
+    env.write_secret_key(path)
+    settings.SECRET_KEY, settings.SECRET_KEY_SOURCE = env.secret_key(path)
 
 
 class Command(BaseCommand):
@@ -34,6 +46,7 @@ class Command(BaseCommand):
         contract = load_contract()
         ensure_database()
         version = contract_version(contract)
+        _ensure_secret_key()
 
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(
