@@ -132,7 +132,7 @@ def sql_figures(
             (s, e),
         ).fetchone()[0]
 
-    # Milestones of the week, with the reason of each loss.
+    # Milestones of the week, with the reason recorded with each loss.
     milestones: Counter[str] = Counter()
     reasons: Counter[str | None] = Counter()
     rows = db.execute(
@@ -140,9 +140,9 @@ def sql_figures(
         SELECT e.milestone, reason, COUNT(*)
         FROM (
           SELECT e.milestone,
-                 CASE WHEN e.milestone = 'lost' THEN NULLIF(l.loss_reason, '') END
-                   AS reason
-          FROM leadrelay_event e JOIN leadrelay_lead l ON l.id = e.lead_id
+                 CASE WHEN e.milestone = 'lost'
+                   THEN NULLIF(json_extract(e.data, '$.reason'), '') END AS reason
+          FROM leadrelay_event e
           WHERE e.milestone IN ('qualified', 'won', 'lost') AND e.at >= ? AND e.at < ?
         ) AS e
         GROUP BY e.milestone, reason
@@ -314,8 +314,9 @@ def run(root: Path, rows: int, week_text: str | None) -> None:
 
     from leadrelay.pulse.compute import latest_week_with_leads, pulse
     from leadrelay.pulse.week import Week
-    from leadrelay.workspace import load_contract
+    from leadrelay.workspace import ensure_database, load_contract
 
+    ensure_database()
     contract = load_contract()
     week = Week.parse(week_text) if week_text else latest_week_with_leads(contract)
     if week is None:

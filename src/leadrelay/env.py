@@ -160,3 +160,114 @@ def write_secret_key(path: Path) -> bool:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(secrets.token_urlsafe(48) + "\n")
     return True
+
+
+# -- notifications ---------------------------------------------------------------
+
+VARIABLES.update(
+    {
+        "LEADRELAY_SMTP_HOST": "SMTP server for email notifications; unset: emails are printed to the worker's output",
+        "LEADRELAY_SMTP_PORT": "its port (default: 587, or 465 with LEADRELAY_SMTP_TLS=ssl)",
+        "LEADRELAY_SMTP_USER": "SMTP user name, if the server wants one",
+        "LEADRELAY_SMTP_PASSWORD": "SMTP password",
+        "LEADRELAY_SMTP_TLS": "starttls (default), ssl, or off for a relay on this machine",
+        "LEADRELAY_EMAIL_FROM": "the From address of notifications (default: leadrelay@localhost)",
+        "LEADRELAY_CHAT_WEBHOOK_URL": "incoming-webhook URL (Slack-compatible) for chat alerts and the digest; a team's own overrides it",
+        "LEADRELAY_ALLOW_PRIVATE_WEBHOOKS": "1 to allow webhooks on private or loopback addresses, or a list of the allowed ones: 127.0.0.1,10.0.0.0/8",
+        "LEADRELAY_BASE_URL": "the web app's address, for links in notifications (https://crm.example.com)",
+    }
+)
+
+#: How LEADRELAY_SMTP_TLS may be set, and what each means to Django:
+#: (EMAIL_USE_TLS, EMAIL_USE_SSL).
+SMTP_TLS = {
+    "starttls": (True, False),
+    "ssl": (False, True),
+    "off": (False, False),
+    "1": (True, False),
+    "0": (False, False),
+}
+
+
+#: What LEADRELAY_ALLOW_PRIVATE_WEBHOOKS=1 allows: private, shared and
+#: loopback networks; never link-local ones.
+PRIVATE_NETWORKS = (
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "::1/128",
+    "fc00::/7",
+)
+
+
+def integer(name: str, default: int, low: int, high: int) -> int:
+    raw = text(name)
+    if not raw:
+        return default
+
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise SettingError(f"{name}={raw!r} is not a whole number from {low} to {high}")
+
+    return value
+
+
+def smtp_tls(name: str) -> tuple[bool, bool]:
+    raw = text(name, "starttls").lower()
+    if raw not in SMTP_TLS:
+        raise SettingError(
+            f"{name}={raw!r}: use starttls (port 587), ssl (port 465) or off"
+        )
+
+    return SMTP_TLS[raw]
+
+
+def http_url(name: str) -> str:
+    """Return an http(s) URL with a host, or "" when unset."""
+    raw = text(name)
+    if not raw:
+        return ""
+
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingError(
+            f"{name} is not an http(s) URL with a host; give the whole address, "
+            "like https://hooks.slack.com/services/..."
+        )
+
+    return raw
+
+
+def networks(name: str) -> tuple[str, ...]:
+    """Return the networks an operator allows on private addresses, as text.
+
+    "1" allows private and loopback networks, but not link-local ones (where
+    cloud metadata services answer): those must be named.
+    """
+    import ipaddress
+
+    raw = text(name)
+    if not raw or raw.lower() in ("0", "false", "no", "off"):
+        return ()
+
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return PRIVATE_NETWORKS
+
+    out = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise SettingError(
+                f"{name}: {part!r} is not an address or network; set 1 to allow "
+                "private addresses, or list them: 127.0.0.1,10.0.0.0/8"
+            ) from None
+
+    return tuple(out)

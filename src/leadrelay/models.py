@@ -70,7 +70,11 @@ class Lead(models.Model):
             models.Index(fields=["external_id"], name="lead_external_id"),
             models.Index(fields=["email"], name="lead_email"),
             models.Index(fields=["created_at"], name="lead_created_at"),
-            models.Index(fields=["stage", "last_event_at"], name="lead_stage_idle"),
+            # created_at too, so that the stalled counts and the search for
+            # leads active since a moment read the index alone.
+            models.Index(
+                fields=["stage", "last_event_at", "created_at"], name="lead_stage_idle"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -144,7 +148,8 @@ class Event(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["kind", "at"], name="event_kind_at"),
+            # lead too, so that the pulse's weekly counts read the index alone.
+            models.Index(fields=["kind", "at", "lead"], name="event_kind_at"),
             models.Index(fields=["milestone", "at"], name="event_milestone_at"),
             models.Index(fields=["lead", "at"], name="event_lead_at"),
         ]
@@ -281,3 +286,8 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.week} {self.kind}: {self.text}"
+
+
+from leadrelay.api.models import *  # noqa: E402,F401,F403
+from leadrelay.sla.models import *  # noqa: E402,F401,F403
+from leadrelay.notify.models import *  # noqa: E402,F401,F403

@@ -119,3 +119,44 @@ try:
     BENCH_VIEWS = env.flag("LEADRELAY_BENCH_VIEWS")
 except (env.SettingError, RateError) as exc:
     sys.exit(f"leadrelay: {exc}")
+
+# -- notifications and the worker ---------------------------------------------------
+
+try:
+    _smtp_host = env.text("LEADRELAY_SMTP_HOST")
+    EMAIL_USE_TLS, EMAIL_USE_SSL = env.smtp_tls("LEADRELAY_SMTP_TLS")
+    EMAIL_PORT = env.integer(
+        "LEADRELAY_SMTP_PORT", 465 if EMAIL_USE_SSL else 587, 1, 65535
+    )
+    EMAIL_HOST_USER = env.text("LEADRELAY_SMTP_USER")
+    EMAIL_HOST_PASSWORD = env.text("LEADRELAY_SMTP_PASSWORD")
+    DEFAULT_FROM_EMAIL = env.text("LEADRELAY_EMAIL_FROM", "leadrelay@localhost")
+    # A chat webhook's incoming-webhook URL is a secret of its own: it lives
+    # in the environment (or on the team), not in the signed contract.
+    NOTIFY_CHAT_WEBHOOK_URL = env.http_url("LEADRELAY_CHAT_WEBHOOK_URL")
+    NOTIFY_ALLOW_PRIVATE_WEBHOOKS = env.networks("LEADRELAY_ALLOW_PRIVATE_WEBHOOKS")
+    NOTIFY_BASE_URL = env.http_url("LEADRELAY_BASE_URL").rstrip("/")
+except env.SettingError as exc:
+    sys.exit(f"leadrelay: {exc}")
+
+# Without an SMTP server, emails are printed where the worker runs, so that a
+# trial on one machine shows what would have been sent.
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if _smtp_host
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = _smtp_host or "127.0.0.1"
+EMAIL_TIMEOUT = 10
+
+#: Seconds to wait for a chat webhook, tries per delivery, and the first pause
+#: between tries (doubled each time).
+NOTIFY_CHAT_TIMEOUT = 5.0
+NOTIFY_CHAT_ATTEMPTS = 3
+NOTIFY_CHAT_BACKOFF = 0.5
+#: Deliveries a failing message gets before it is marked failed, and the
+#: wait before the second (multiplied by four each time).
+NOTIFY_MAX_ROUNDS = 3
+NOTIFY_RETRY_AFTER = 60
+#: Seconds a worker holds a claimed row; another takes it over after that.
+WORKER_LEASE = 120

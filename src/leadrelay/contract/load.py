@@ -11,9 +11,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays as holiday_registry
+
 from leadrelay.contract.model import (
     ASSIGNMENTS,
     CLOCKS,
+    DEFAULT_ESCALATION,
+    ESCALATE_TO,
     NOTE_RULES,
     OUTCOMES,
     REQUIREMENTS,
@@ -22,6 +26,7 @@ from leadrelay.contract.model import (
     BusinessHours,
     Choice,
     Contract,
+    Escalation,
     Icp,
     PulseSchedule,
     SizeRange,
@@ -428,12 +433,25 @@ class _Checker:
             self.problem("sla", "must be a list of [[sla]] tables")
             return ()
 
-        known = ("key", "label", "starts", "within_hours", "clock")
+        known = (
+            "key",
+            "label",
+            "starts",
+            "within_hours",
+            "clock",
+            "warn_before_hours",
+            "pausable",
+            "escalate",
+        )
         out: list[Sla] = []
+        seen: set[str] = set()
         for i, item in enumerate(value):
             here = f"sla[{i}]"
             item = self.table(item, here, known, ("key", "within_hours"))
             key = self.key(item.get("key"), f"{here}.key") if "key" in item else "sla"
+            if key in seen:
+                self.problem(f"{here}.key", f'"{key}" is used by an earlier SLA')
+            seen.add(key)
             starts = self.string(item.get("starts"), f"{here}.starts", "inquiry")
             if starts not in SLA_STARTS:
                 self.problem(
@@ -446,6 +464,20 @@ class _Checker:
                     f"{here}.clock", f'"{clock}" is not one of {", ".join(CLOCKS)}'
                 )
             hours = self.number(item.get("within_hours"), f"{here}.within_hours")
+            warn = self.number(
+                item.get("warn_before_hours"), f"{here}.warn_before_hours"
+            )
+            if warn is not None and hours is not None and warn >= hours:
+                self.problem(
+                    f"{here}.warn_before_hours",
+                    f"must be less than within_hours ({hours:g}), not {warn:g}",
+                )
+            pausable = item.get("pausable", False)
+            if not isinstance(pausable, bool):
+                self.problem(
+                    f"{here}.pausable", f"must be true or false, not {_kind(pausable)}"
+                )
+                pausable = False
             out.append(
                 Sla(
                     key=key,
@@ -453,13 +485,57 @@ class _Checker:
                     starts=starts,
                     within_hours=hours or 24.0,
                     clock=clock,
+                    warn_before_hours=warn,
+                    pausable=pausable,
+                    escalate=self.escalation(item.get("escalate"), f"{here}.escalate"),
                 )
             )
 
         return tuple(out)
 
+    def escalation(self, value: Any, path: str) -> tuple[Escalation, ...]:
+        if value is None:
+            return DEFAULT_ESCALATION
+
+        if not isinstance(value, list) or not value:
+            self.problem(
+                path,
+                'list the steps as [{ after_hours = 0, to = "owner" }, ...], '
+                "at least one",
+            )
+            return DEFAULT_ESCALATION
+
+        out: list[Escalation] = []
+        for i, item in enumerate(value):
+            here = f"{path}[{i}]"
+            item = self.table(item, here, ("after_hours", "to"), ("to",))
+            after = item.get("after_hours", 0)
+            if isinstance(after, bool) or not isinstance(after, (int, float)):
+                self.problem(
+                    f"{here}.after_hours", f"must be a number, not {_kind(after)}"
+                )
+                after = 0
+            elif after < 0:
+                self.problem(f"{here}.after_hours", f"must be 0 or more, not {after:g}")
+                after = 0
+            to = self.string(item.get("to"), f"{here}.to", "owner")
+            if to not in ESCALATE_TO:
+                self.problem(
+                    f"{here}.to", f'"{to}" is not one of {", ".join(ESCALATE_TO)}'
+                )
+            if out and after < out[-1].after_hours:
+                self.problem(
+                    f"{here}.after_hours",
+                    f"list the steps in order: {after:g} comes after "
+                    f"{out[-1].after_hours:g}",
+                )
+            out.append(Escalation(float(after), to))
+
+        return tuple(out)
+
     def business_hours(self, value: Any) -> BusinessHours:
-        known = ("days", "opens", "closes", "holidays")
+        known = ("days", "opens", "closes", "holidays", "holidays_country")
+        known += ("holidays_region",)
         hours = self.table(value, "business_hours", known, ())
         days = []
         for i, day in enumerate(hours.get("days", ["mon", "tue", "wed", "thu", "fri"])):
@@ -478,14 +554,61 @@ class _Checker:
                     f'"{day}" is not a date like "2026-12-25"',
                 )
 
-        return BusinessHours(tuple(sorted(set(days))), opens, closes, holidays)
+        country, region = self.holiday_region(
+            hours.get("holidays_country"), hours.get("holidays_region")
+        )
+        return BusinessHours(
+            tuple(sorted(set(days))), opens, closes, holidays, country, region
+        )
+
+    def holiday_region(
+        self, country: Any, region: Any
+    ) -> tuple[str | None, str | None]:
+        """Check a country's (and region's) code against the holidays package."""
+        if country is None:
+            if region is not None:
+                self.problem(
+                    "business_hours.holidays_region", "needs holidays_country as well"
+                )
+            return None, None
+
+        path = "business_hours.holidays_country"
+        code = self.string(country, path).upper()
+        supported = holiday_registry.list_supported_countries()
+        if code not in supported:
+            self.problem(
+                path,
+                f'"{code}" is not a country the holidays package knows; use an '
+                'ISO 3166-1 code like "DE" or "US"',
+            )
+            return None, None
+
+        if region is None:
+            return code, None
+
+        path = "business_hours.holidays_region"
+        wanted = self.string(region, path)
+        found = next((r for r in supported[code] if r.upper() == wanted.upper()), None)
+        if found is None:
+            known = ", ".join(supported[code]) or "none"
+            self.problem(
+                path, f'"{wanted}" is not a region of {code}; its regions: {known}'
+            )
+            return code, None
+
+        return code, found
 
     def pulse(self, value: Any) -> PulseSchedule:
-        pulse = self.table(value, "pulse", ("day", "time", "to"), ())
+        pulse = self.table(value, "pulse", ("day", "time", "to", "chat"), ())
+        chat = pulse.get("chat", False)
+        if not isinstance(chat, bool):
+            self.problem("pulse.chat", f"must be true or false, not {_kind(chat)}")
+            chat = False
         return PulseSchedule(
             day=self.weekday(pulse.get("day", "mon"), "pulse.day"),
             at=self.clock_time(pulse.get("time"), "pulse.time", "09:00"),
             to=self.strings(pulse.get("to"), "pulse.to"),
+            chat=chat,
         )
 
 

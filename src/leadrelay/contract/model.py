@@ -46,6 +46,8 @@ ASSIGNMENTS = ("team", "round_robin", "manual")
 CLOCKS = ("calendar", "business")
 NOTE_RULES = ("one_sentence", "required", "optional")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: Whom a step of an SLA's escalation ladder tells.
+ESCALATE_TO = ("owner", "team_lead", "admins")
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,23 @@ class BusinessHours:
     opens: time
     closes: time
     holidays: tuple[str, ...]
+    #: Public holidays of this country (ISO 3166-1), and of this region of
+    #: it (ISO 3166-2 subdivision), on top of the listed dates.
+    holidays_country: str | None = None
+    holidays_region: str | None = None
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """One step of an SLA's ladder: whom to tell, this many clock hours after the deadline."""
+
+    after_hours: float
+    to: str
+
+
+#: The ladder of an SLA that names none: the owner at the deadline, the team
+#: lead four clock hours later.
+DEFAULT_ESCALATION = (Escalation(0.0, "owner"), Escalation(4.0, "team_lead"))
 
 
 @dataclass(frozen=True)
@@ -98,6 +117,11 @@ class Sla:
     starts: str
     within_hours: float
     clock: str
+    #: Warn the owner this many clock hours before the deadline; None: no warning.
+    warn_before_hours: float | None = None
+    #: Whether a person may stop the clock for a while (waiting on the customer).
+    pausable: bool = False
+    escalate: tuple[Escalation, ...] = DEFAULT_ESCALATION
 
 
 @dataclass(frozen=True)
@@ -111,6 +135,8 @@ class PulseSchedule:
     day: int
     at: time
     to: tuple[str, ...]
+    #: Whether the digest is also posted to the chat webhook.
+    chat: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,3 +219,6 @@ class Contract:
     @property
     def first_outreach_sla(self) -> Sla | None:
         return self.slas[0] if self.slas else None
+
+    def sla(self, key: str) -> Sla | None:
+        return next((s for s in self.slas if s.key == key), None)

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from leadrelay.contract import Contract
 from leadrelay.contract.render import markdown
-from leadrelay.pulse.compute import pulse
-from leadrelay.pulse.week import Week, WeekError
-from leadrelay.web import queries
+from leadrelay.web import meeting, queries
 from leadrelay.web.base import contract_context, page
 from leadrelay.web.forms import MoveForm
 from leadrelay.web.markdown import to_html
@@ -100,43 +96,10 @@ def funnel(request: HttpRequest, contract: Contract) -> HttpResponse:
 
 @page()
 def pulse_page(request: HttpRequest, contract: Contract) -> HttpResponse:
-    now = timezone.now()
-    error = ""
-    week = Week.last_complete(now, contract.tz)
-    asked = request.GET.get("week", "").strip()
-    if asked:
-        try:
-            week = Week.parse(asked)
-        except WeekError as exc:
-            error = str(exc)
-
-    report = pulse(contract, week, now)
-    leads_in = report["leads_in"]
-    context = {
-        **contract_context(contract),
-        "report": report,
-        "week": week,
-        "previous": week.previous(),
-        "next": week.next(),
-        "error": error,
-        "trend": _bars(leads_in["trend"], [t["count"] for t in leads_in["trend"]]),
-        "sources": [
-            {**row, "bars": _heights(row["trend"])} for row in leads_in["by_source"]
-        ],
-    }
+    week, error = meeting.read_week(
+        request.GET.get("week", ""), contract, timezone.now()
+    )
+    context = {**meeting.pulse_context(contract, week), "error": error}
     return render(
         request, "leadrelay/pulse.html", context, status=400 if error else 200
     )
-
-
-def _heights(values: list[int]) -> list[int]:
-    """Return bar heights in percent of the largest value, for the small charts."""
-    top = max(values, default=0) or 1
-    return [round(100 * v / top) for v in values]
-
-
-def _bars(rows: list[dict[str, Any]], values: list[int]) -> list[dict[str, Any]]:
-    return [
-        {**row, "height": height}
-        for row, height in zip(rows, _heights(values), strict=True)
-    ]

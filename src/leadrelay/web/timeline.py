@@ -10,6 +10,7 @@ from django.utils import dateformat, timezone
 
 from leadrelay.contract import Contract
 from leadrelay.models import Event, EventKind, Milestone
+from leadrelay.notify import timeline as notified
 from leadrelay.workflow.ops import OUTREACH_CHANNELS
 
 #: How changed fields are named in the timeline.
@@ -50,7 +51,15 @@ class Entry:
 
 
 def entries(events: list[Event], contract: Contract) -> list[Entry]:
-    return [_entry(event, contract) for event in events]
+    found = [_entry(event, contract) for event in events]
+    leads = {event.lead_id for event in events}
+    if len(leads) != 1:
+        return found
+
+    # The lead's notifications (SLA alerts) are not events; they are shown
+    # among them, as leadrelay's own entries.
+    sent = [Entry(mark, mark.title) for mark in notified.marks(leads.pop())]  # type: ignore[arg-type]
+    return notified.merge(found, sent, lambda entry: entry.event.at)
 
 
 def _entry(event: Event, contract: Contract) -> Entry:
@@ -89,6 +98,11 @@ def _title(event: Event, data: dict[str, Any], contract: Contract) -> str:
         return f"added the lead (source: {source})" if source else "added the lead"
 
     if kind == EventKind.UPDATED:
+        if data.get("clock") in ("paused", "resumed"):
+            rule = contract.sla(str(data.get("sla")))
+            name = rule.label if rule else data.get("sla")
+            note = f": {data['note']}" if data.get("note") else ""
+            return f"{data['clock']} the {name} clock{note}"
         return "edited the lead"
 
     if kind == EventKind.HANDOFF:

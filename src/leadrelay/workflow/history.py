@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
-from leadrelay.contract.model import Contract
+from leadrelay.contract.model import Contract, Stage
 
 
 @dataclass
@@ -48,7 +49,7 @@ class LeadRecord:
 
     def fingerprint(self) -> str:
         """Return a digest of everything the record says, to spot an unchanged re-import."""
-        values = [getattr(self, name) for name in _RECORD_FIELDS]
+        values = list(_record_values(self))
         payload = repr((values, sorted(self.entered.items()), sorted(self.extra.items())))
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()
 
@@ -56,6 +57,7 @@ class LeadRecord:
 _RECORD_FIELDS = tuple(
     f.name for f in fields(LeadRecord) if f.name not in ("entered", "extra")
 )
+_record_values = attrgetter(*_RECORD_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -81,38 +83,83 @@ class Derived:
     contradictions: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class _Funnel:
+    """What `derive` asks of a contract, looked up once rather than per record."""
+
+    first: str
+    stages: dict[str, Stage]
+    ranks: dict[str, int]
+    contacted_rank: int
+    # None when the qualified stage is not a stage: `derive` raises then.
+    qualified_rank: int | None
+
+
+# A contract is frozen, so what it implies can be kept beside it, keyed by
+# identity; the contract is held too, so that its id is not reused.
+_funnels: dict[int, tuple[Contract, _Funnel]] = {}
+
+
+def _funnel(contract: Contract) -> _Funnel:
+    kept = _funnels.get(id(contract))
+    if kept is not None and kept[0] is contract:
+        return kept[1]
+
+    stages: dict[str, Stage] = {}
+    for stage in contract.stages:
+        stages.setdefault(stage.key, stage)
+    ranks = {
+        key: -1 if stage.outcome == "lost" else stage.position
+        for key, stage in stages.items()
+    }
+    contacted = stages.get("contacted")
+    funnel = _Funnel(
+        first=contract.first_stage.key,
+        stages=stages,
+        ranks=ranks,
+        contacted_rank=contacted.position if contacted is not None else 1,
+        qualified_rank=ranks.get(contract.qualified_stage),
+    )
+    if len(_funnels) >= 16:
+        _funnels.clear()
+    _funnels[id(contract)] = (contract, funnel)
+    return funnel
+
+
 def derive(record: LeadRecord, contract: Contract) -> Derived:
-    first = contract.first_stage.key
+    funnel = _funnel(contract)
+    first = funnel.first
+    ranks = funnel.ranks
     stage_key = record.stage or first
-    stage = contract.stage(stage_key)
+    stage = funnel.stages[stage_key]
     created = record.created_at
     events: list[PastEvent] = [PastEvent("created", created, first, data={"source": record.source})]
 
     final_rank = stage.position if stage.outcome != "lost" else -1
     reached = max(
-        [0, final_rank]
-        + [contract.rank(k) for k in record.entered if contract.has_stage(k)]
+        [0, final_rank] + [ranks[k] for k in record.entered if k in ranks]
     )
 
     # Reaching a stage at or past "contacted" means someone made contact,
     # even where the export does not say when.
-    contacted_rank = contract.stage("contacted").position if contract.has_stage("contacted") else 1
     outreach_at = record.first_outreach_at
-    if outreach_at is not None or reached >= contacted_rank:
+    if outreach_at is not None or reached >= funnel.contacted_rank:
         events.append(PastEvent("outreach", outreach_at, stage_key if stage.is_open else first, "contacted"))
 
     # Stage entries: each open stage past the first that the lead reached and
     # the export dates, plus the current open stage even if undated.
     steps: list[tuple[int, str, datetime | None]] = []
     for key, at in record.entered.items():
-        rank = contract.rank(key)
-        if rank > 0 and contract.stage(key).is_open and rank <= reached:
+        rank = ranks[key]
+        if rank > 0 and funnel.stages[key].is_open and rank <= reached:
             steps.append((rank, key, at))
     if stage.is_open and stage.position > 0 and stage_key not in record.entered:
         steps.append((stage.position, stage_key, None))
     steps.sort(key=lambda s: s[0])
 
-    qualified_rank = contract.qualified_rank
+    qualified_rank = funnel.qualified_rank
+    if qualified_rank is None:
+        raise KeyError(contract.qualified_stage)
     qualified_marked = False
     for rank, key, at in steps:
         milestone = ""

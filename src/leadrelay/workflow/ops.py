@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from leadrelay.contract.gates import (
@@ -29,7 +29,8 @@ from leadrelay.contract.gates import (
     note_problem,
 )
 from leadrelay.contract.model import REQUIREMENTS, Contract, Stage
-from leadrelay.models import Event, EventKind, Lead, Milestone, Team
+from leadrelay.models import Event, EventKind, KnownEmail, Lead, Milestone, Team
+from leadrelay.sla import clocks
 from leadrelay.workflow.bulk import contract_version
 from leadrelay.workflow.roles import owner_problem
 from leadrelay.workflow.status import is_handed_off, stage_of
@@ -120,6 +121,7 @@ def create(actor: str, contract: Contract, fields: Mapping[str, Any]) -> Lead:
             now,
             data={"source": lead.source},
         )
+        clocks.lead_created(lead, contract, now)
 
     return lead
 
@@ -248,6 +250,7 @@ def handoff(
             now,
             data={"team": team.name if team else None, "assignment": how},
         )
+        clocks.handed_off(current, contract, now)
         return current
 
 
@@ -289,6 +292,7 @@ def claim(lead: Lead, actor: str, contract: Contract) -> Lead:
             now,
             data={"how": "claimed"},
         )
+        clocks.owner_changed(current)
         return current
 
 
@@ -322,6 +326,7 @@ def assign(lead: Lead, actor: str, contract: Contract, owner: str) -> Lead:
             now,
             data={"how": "assigned"},
         )
+        clocks.owner_changed(current)
         return current
 
 
@@ -355,6 +360,7 @@ def log_outreach(
             milestone=Milestone.CONTACTED if first else "",
             data={"channel": channel, "note": note.strip(), "first": first},
         )
+        clocks.outreach_logged(current, contract, now)
         return current
 
 
@@ -509,6 +515,7 @@ def reopen(lead: Lead, actor: str, contract: Contract) -> Lead:
             now,
             data={"to": target.key},
         )
+        clocks.reopened(current, contract, now)
         return current
 
 
@@ -719,3 +726,167 @@ def _event(
         data=data,
         contract_version=contract_version(contract),
     )
+
+
+# -- inquiries from the public forms and the JSON intake --------------------------
+
+
+def normal_email(text: str) -> str:
+    """Return an address as intake compares it: case and surrounding spaces ignored."""
+    return text.strip().lower()
+
+
+def take_inquiry(
+    actor: str, contract: Contract, fields: Mapping[str, Any]
+) -> tuple[Lead, bool]:
+    """Create a lead from an inquiry, or add it to the lead its email already names.
+
+    Returns the lead and whether it is new. A known person's inquiry is added
+    to their lead's history by `add_inquiry`, and is not a new lead.
+
+    Two inquiries from one new address at once: each creates its lead in a
+    savepoint and then claims the address, which is unique (`KnownEmail`).
+    On PostgreSQL the second claim waits for the first transaction, fails,
+    and rolls its own lead back; SQLite's BEGIN IMMEDIATE has already queued
+    the second behind the first, which it then finds. Either way the second
+    inquiry lands on the first one's lead.
+    """
+    values = _clean(fields, EDITABLE)
+    address = normal_email(values.get("email") or "")
+    typed = values.get("email") or ""
+    if address:
+        values["email"] = address
+
+    with transaction.atomic():
+        known = _known_lead(address, typed) if address else None
+        if known is None:
+            try:
+                with transaction.atomic():
+                    lead = create(actor, contract, values)
+                    if address:
+                        KnownEmail.objects.create(address=address, lead=lead)
+                return lead, True
+            except IntegrityError:
+                known = (
+                    KnownEmail.objects.select_related("lead").get(address=address).lead
+                )
+
+        return add_inquiry(known, actor, contract, values), False
+
+
+def add_inquiry(
+    lead: Lead, actor: str, contract: Contract, fields: Mapping[str, Any]
+) -> Lead:
+    """Record on a lead's history that its person got in touch again.
+
+    The event is an "updated" one whose data holds the inquiry as sent; the
+    lead's own fields are left as they are, and its idle time too, since
+    stalling measures the team's work rather than the person's. The pulse
+    counts leads in by "created" events, so a repeat is not a new lead.
+    """
+    now = timezone.now()
+    values = _clean(fields, EDITABLE)
+    _refuse_if("inquiry", _field_problems(contract, values, now))
+    sent = {name: value for name, value in values.items() if value not in ("", None)}
+
+    with transaction.atomic():
+        current = _locked(lead)
+        _event(
+            current,
+            EventKind.UPDATED,
+            actor,
+            contract,
+            now,
+            milestone="",
+            data={"inquiry": sent},
+        )
+        return current
+
+
+def _known_lead(address: str, typed: str) -> Lead | None:
+    known = KnownEmail.objects.filter(address=address).select_related("lead").first()
+    if known is not None:
+        return known.lead
+
+    # A lead from another entry point (the web app, an import) has no row
+    # yet. The email index finds it as stored in lower case or as typed;
+    # the first inquiry to find it records its address for the next one.
+    lead = (
+        Lead.objects.filter(email__in={address, typed})
+        .order_by("created_at", "id")
+        .first()
+    )
+    if lead is None:
+        return None
+
+    row, _ = KnownEmail.objects.get_or_create(address=address, defaults={"lead": lead})
+    return row.lead
+
+
+# -- pausing an SLA clock ---------------------------------------------------------
+
+
+def pause_clock(
+    lead: Lead, actor: str, contract: Contract, note: str, sla: str = ""
+) -> Lead:
+    """Stop a lead's SLA clock while sales waits on the customer.
+
+    Only an SLA with `pausable = true` may be paused, and only before its
+    deadline; `sla` names it when several run. The clock time it stands
+    still is added to its deadline when it is resumed.
+    """
+    now = timezone.now()
+    note = note.strip()
+
+    with transaction.atomic():
+        current = _locked(lead)
+        before = _snapshot(current)
+        problems = _open_problems(contract, current)
+        clock, clock_problems = clocks.clock_to_pause(current, contract, sla, now)
+        problems += clock_problems
+        if not note:
+            problems.append("a note saying what you are waiting for")
+        _refuse_if("pause the clock", problems)
+
+        assert clock is not None
+        clocks.pause(clock, now)
+        _record(
+            current,
+            before,
+            EventKind.UPDATED,
+            actor,
+            contract,
+            now,
+            data={"clock": "paused", "sla": clock.sla, "note": note},
+        )
+        return current
+
+
+def resume_clock(lead: Lead, actor: str, contract: Contract, sla: str = "") -> Lead:
+    """Start a paused SLA clock again; its deadline moves on by the pause."""
+    now = timezone.now()
+
+    with transaction.atomic():
+        current = _locked(lead)
+        before = _snapshot(current)
+        problems = _open_problems(contract, current)
+        clock, clock_problems = clocks.clock_to_resume(current, contract, sla)
+        problems += clock_problems
+        _refuse_if("resume the clock", problems)
+
+        assert clock is not None
+        clocks.resume(clock, contract, now)
+        _record(
+            current,
+            before,
+            EventKind.UPDATED,
+            actor,
+            contract,
+            now,
+            data={
+                "clock": "resumed",
+                "sla": clock.sla,
+                "due": clock.due_at.isoformat(),
+            },
+        )
+        return current

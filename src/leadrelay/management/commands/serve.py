@@ -10,6 +10,7 @@ from django.core.servers.basehttp import WSGIServer, get_internal_wsgi_applicati
 
 from leadrelay import env
 from leadrelay.management.base import Command as BaseCommand
+from leadrelay.sla.worker import start_background
 from leadrelay.workflow.bulk import contract_version
 from leadrelay.workspace import BAD_INPUT, ensure_database, load_contract
 
@@ -40,6 +41,11 @@ class Command(BaseCommand):
             default="127.0.0.1:8000",
             help="PORT or HOST:PORT to listen on (default: 127.0.0.1:8000)",
         )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="run no SLA worker in this process (run `leadrelay worker` instead)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = parse_address(options["address"])
@@ -54,6 +60,12 @@ class Command(BaseCommand):
             f"serving on http://{shown}:{port}/ (Ctrl-C stops it)\n"
             "no account yet? leadrelay createuser NAME --role marketing|sales|admin"
         )
+        worker = None
+        if not options["no_worker"]:
+            # One worker in a daemon thread watches the SLA clocks; at scale,
+            # run `leadrelay worker` processes and serve with --no-worker.
+            worker = start_background(lambda line: self.stdout.write(f"worker: {line}"))
+            self.stdout.write("the SLA worker runs in this process (--no-worker: not)")
         try:
             run(
                 host.strip("[]"),
@@ -71,6 +83,9 @@ class Command(BaseCommand):
             ) from None
         except KeyboardInterrupt:
             sys.stdout.write("\nstopped\n")
+        finally:
+            if worker is not None:
+                worker.stop.set()
 
 
 def parse_address(text: str) -> tuple[str, int]:

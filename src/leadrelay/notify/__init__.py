@@ -1,0 +1,1 @@
+"""Notifications: email through Django's backends, chat through an incoming webhook."""
