@@ -44,6 +44,8 @@ def leadrelay_command() -> list[str]:
 @dataclass
 class Measured:
     seconds: float
+    #: User plus system CPU time: steadier than `seconds` on a busy machine.
+    cpu_seconds: float
     peak_mb: float
     returncode: int
     stdout: str
@@ -71,8 +73,11 @@ def run_measured(argv: list[str], env: dict[str, str] | None = None) -> Measured
     for suffix in (".out", ".err"):
         Path(f"{out_path}{suffix}").unlink(missing_ok=True)
 
+    cpu = usage.ru_utime + usage.ru_stime
     # Linux gives ru_maxrss in kilobytes.
-    return Measured(seconds, usage.ru_maxrss / 1024, child.returncode, stdout, stderr)
+    return Measured(
+        seconds, cpu, usage.ru_maxrss / 1024, child.returncode, stdout, stderr
+    )
 
 
 def require_success(what: str, measured: Measured) -> None:

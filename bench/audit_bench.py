@@ -42,21 +42,29 @@ def main() -> None:
     files = [OLIST / name for name in FILES]
     missing = [f for f in files if not f.is_file()]
     if missing:
-        print(f"skipped: the Olist export is not at {OLIST} ({missing[0].name} missing)")
+        print(
+            f"skipped: the Olist export is not at {OLIST} ({missing[0].name} missing)"
+        )
         return
 
     print(f"audit benchmark ({cpu_note()})")
     argv = [*leadrelay_command(), "audit", *map(str, files), "--preset", "olist"]
     print("command: " + " ".join(argv))
     times = []
+    cpu = []
     for number in range(1, args.runs + 1):
         measured = run_measured(argv)
         require_success("leadrelay audit", measured)
         times.append(measured.seconds)
-        print(f"  run {number}: {measured.seconds:.2f} s, peak RSS {measured.peak_mb:.1f} MB")
+        cpu.append(measured.cpu_seconds)
+        print(
+            f"  run {number}: {measured.seconds:.2f} s (CPU {measured.cpu_seconds:.2f} s), "
+            f"peak RSS {measured.peak_mb:.1f} MB"
+        )
 
     middle = median(times)
     print(f"median of {args.runs}: {middle:.2f} s, {verdict(middle, TARGET_S, ' s')}")
+    print(f"median CPU time: {median(cpu):.2f} s")
 
 
 if __name__ == "__main__":

@@ -227,7 +227,7 @@ def smtp_tls(name: str) -> tuple[bool, bool]:
     return SMTP_TLS[raw]
 
 
-def http_url(name: str) -> str:
+def http_url(name: str, example: str) -> str:
     """Return an http(s) URL with a host, or "" when unset."""
     raw = text(name)
     if not raw:
@@ -235,9 +235,10 @@ def http_url(name: str) -> str:
 
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.hostname:
+        # The value itself is not repeated: a webhook URL is a secret.
         raise SettingError(
             f"{name} is not an http(s) URL with a host; give the whole address, "
-            "like https://hooks.slack.com/services/..."
+            f"like {example}"
         )
 
     return raw

@@ -110,6 +110,12 @@ WHITENOISE_USE_FINDERS = True
 
 INSTALLED_APPS.append("ninja")  # the API docs page's own scripts, served locally
 
+# Keep a web process's SQLite connection between requests, as PostgreSQL's
+# is: closing the last connection to a WAL database checkpoints it and
+# deletes the WAL file, some 10 ms of disk work on every request. Django's
+# threaded server (`leadrelay serve`) still closes each thread's connection.
+DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+
 try:
     # Posts one client address may make to the public forms (/f/<slug>).
     FORM_RATE_LIMIT = parse_rate(
@@ -133,9 +139,13 @@ try:
     DEFAULT_FROM_EMAIL = env.text("LEADRELAY_EMAIL_FROM", "leadrelay@localhost")
     # A chat webhook's incoming-webhook URL is a secret of its own: it lives
     # in the environment (or on the team), not in the signed contract.
-    NOTIFY_CHAT_WEBHOOK_URL = env.http_url("LEADRELAY_CHAT_WEBHOOK_URL")
+    NOTIFY_CHAT_WEBHOOK_URL = env.http_url(
+        "LEADRELAY_CHAT_WEBHOOK_URL", "https://hooks.slack.com/services/..."
+    )
     NOTIFY_ALLOW_PRIVATE_WEBHOOKS = env.networks("LEADRELAY_ALLOW_PRIVATE_WEBHOOKS")
-    NOTIFY_BASE_URL = env.http_url("LEADRELAY_BASE_URL").rstrip("/")
+    NOTIFY_BASE_URL = env.http_url(
+        "LEADRELAY_BASE_URL", "https://crm.example.com"
+    ).rstrip("/")
 except env.SettingError as exc:
     sys.exit(f"leadrelay: {exc}")
 

@@ -162,3 +162,25 @@ def test_a_query_parameter_given_twice_is_refused(admin: ApiClient) -> None:
     assert error_of(response)["fields"] == [
         {"field": "source", "message": "give it once"}
     ]
+
+
+@pytest.mark.parametrize("value", [False, "40", 40.5])
+def test_a_number_of_employees_must_be_a_json_integer(
+    admin: ApiClient, value: Any
+) -> None:
+    response = admin.send(
+        "POST", "/api/v1/leads", {"email": "a@example.com", "employees": value}
+    )
+
+    assert response.status_code == 422
+    assert error_of(response)["fields"][0]["field"] == "employees"
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/leads?owner=a%00b", "/api/v1/pulse?week=2018-W1%00"]
+)
+def test_a_nul_character_in_a_query_is_refused(admin: ApiClient, path: str) -> None:
+    response = admin.get(path)
+
+    assert response.status_code == 422
+    assert "NUL" in error_of(response)["fields"][0]["message"]

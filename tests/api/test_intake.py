@@ -254,10 +254,11 @@ def test_a_refused_request_is_not_remembered_and_runs_again(
     assert IdempotentRequest.objects.count() == 0
 
 
-def test_an_overlong_idempotency_key_is_refused(marketing: ApiClient) -> None:
-    response = post(
-        marketing, {"email": "ana@example.com"}, **{"Idempotency-Key": "k" * 256}
-    )
+@pytest.mark.parametrize("key", ["k" * 256, "", "   "])
+def test_an_overlong_or_empty_idempotency_key_is_refused(
+    marketing: ApiClient, key: str
+) -> None:
+    response = post(marketing, {"email": "ana@example.com"}, **{"Idempotency-Key": key})
 
     assert response.status_code == 422
     assert error_of(response)["fields"][0]["field"] == "Idempotency-Key"

@@ -505,3 +505,18 @@ def test_a_write_with_an_idempotency_key_replays(
     assert first.status_code == again.status_code == 200
     assert first.content == again.content
     assert Event.objects.filter(lead=lead, kind="outreach").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("since", "status"),
+    [
+        ("2019-04-26T18:48:12-21:50", 200),
+        ("9999-12-31T23:00:00-05:00", 422),
+    ],
+)
+def test_a_time_with_any_offset_is_read_as_its_moment(
+    admin: ApiClient, since: str, status: int
+) -> None:
+    response = admin.get("/api/v1/leads", {"updated_since": since})
+
+    assert response.status_code == status

@@ -32,7 +32,9 @@ def leads_in(rows: list[dict[str, Any]], totals: list[int]) -> dict[str, Any]:
             "total": totals[-1],
             "previous": totals[-2],
             "by_source": rows,
-            "trend": [{"week": w, "count": n} for w, n in zip(WEEKS, totals, strict=True)],
+            "trend": [
+                {"week": w, "count": n} for w, n in zip(WEEKS, totals, strict=True)
+            ],
         },
         "sla": {"key": None},
     }
@@ -168,7 +170,9 @@ def lead(
     **fields: Any,
 ) -> Lead:
     """A lead that came in at `at` and then entered each (stage, when) in turn."""
-    row = Lead.objects.create(stage="inquiry", created_at=at, last_event_at=at, **fields)
+    row = Lead.objects.create(
+        stage="inquiry", created_at=at, last_event_at=at, **fields
+    )
     Event.objects.create(
         lead=row,
         kind="created",
@@ -221,7 +225,13 @@ def test_the_funnel_counts_the_week_s_leads_at_each_stage_or_later(
     day = timedelta(days=1)
     lead(version, T0)
     lead(version, T0, ("contacted", T0 + day))
-    lead(version, T0, ("contacted", T0 + day), ("qualified", T0 + 2 * day), ("lost", LATER))
+    lead(
+        version,
+        T0,
+        ("contacted", T0 + day),
+        ("qualified", T0 + 2 * day),
+        ("lost", LATER),
+    )
     # Won straight from Inquiry: it passed every stage on the way.
     lead(version, T0 + 3 * day, ("won", T0 + 4 * day))
     # Came in the week before: not in the cohort, however far it got.
@@ -273,7 +283,13 @@ def test_a_stage_no_lead_has_left_shows_as_zero_after_it(
         ("opportunity", 0),
         ("won", 0),
     ]
-    assert spec["value_labels"] == ["2 (100%)", "2 (100%)", "0 (0%)", "0 (0%)", "0 (0%)"]
+    assert spec["value_labels"] == [
+        "2 (100%)",
+        "2 (100%)",
+        "0 (0%)",
+        "0 (0%)",
+        "0 (0%)",
+    ]
     assert spec["labels"] == ["Inquiry", "Contacted", "Qualified", "Opportunity", "Won"]
 
 
@@ -335,7 +351,9 @@ def png_is_whole(data: bytes) -> bool:
 
 SPECS = {
     "stacked": charts.leads_trend(
-        leads_in([source("web_form", [1, 2, 0, 3, 1, 0, 2, 3])], [1, 2, 0, 3, 1, 0, 2, 3])
+        leads_in(
+            [source("web_form", [1, 2, 0, 3, 1, 0, 2, 3])], [1, 2, 0, 3, 1, 0, 2, 3]
+        )
     ),
     "hbar": charts.sla_split(sla_report(met=3, missed=1, open=2)),
     "empty": charts.sla_split(sla_report()),

@@ -53,9 +53,17 @@ def objection(
 
 
 def loss(
-    version: ContractVersion, row: Lead, reason: str | None, at: datetime, note: str = ""
+    version: ContractVersion,
+    row: Lead,
+    reason: str | None,
+    at: datetime,
+    note: str = "",
 ) -> Event:
-    data = {"note": note or "gone"} if reason is None else {"reason": reason, "note": note or "gone"}
+    data = (
+        {"note": note or "gone"}
+        if reason is None
+        else {"reason": reason, "note": note or "gone"}
+    )
     return Event.objects.create(
         lead=row,
         kind="lost",
@@ -145,7 +153,11 @@ def test_the_segment_is_the_lead_s_industry(heard: dict[str, Lead]) -> None:
     _, objections = table(result, "objections")
     _, losses = table(result, "losses")
     assert objections == [("software", 3, [2, 0, 1]), ("retail", 2, [1, 1, 0])]
-    assert losses == [("retail", 1, [1, 0, 0]), ("software", 1, [0, 1, 0]), ("(no segment)", 1, [0, 0, 1])]
+    assert losses == [
+        ("retail", 1, [1, 0, 0]),
+        ("software", 1, [0, 1, 0]),
+        ("(no segment)", 1, [0, 0, 1]),
+    ]
 
 
 def test_without_a_range_every_event_counts(heard: dict[str, Lead]) -> None:
@@ -173,7 +185,9 @@ def test_a_label_the_contract_does_not_know_keeps_its_key(
 
 
 def test_the_notes_of_a_label_are_read_newest_first(heard: dict[str, Lead]) -> None:
-    found = feedback.notes(CONTRACT, feedback.OBJECTION, "price", since=SINCE, until=UNTIL)
+    found = feedback.notes(
+        CONTRACT, feedback.OBJECTION, "price", since=SINCE, until=UNTIL
+    )
 
     assert found["label"] == "Too expensive"
     assert found["total"] == 3
@@ -186,8 +200,13 @@ def test_the_notes_of_a_label_are_read_newest_first(heard: dict[str, Lead]) -> N
 
 def test_the_notes_can_be_narrowed_to_one_group(heard: dict[str, Lead]) -> None:
     paid = feedback.notes(
-        CONTRACT, feedback.OBJECTION, "price", since=SINCE, until=UNTIL,
-        by="source", value="paid_search",
+        CONTRACT,
+        feedback.OBJECTION,
+        "price",
+        since=SINCE,
+        until=UNTIL,
+        by="source",
+        value="paid_search",
     )
     nowhere = feedback.notes(
         CONTRACT, feedback.OBJECTION, "timing", by="source", value=None

@@ -511,3 +511,21 @@ def test_two_slas_with_one_key_are_refused() -> None:
     found = problems(text.replace(block, block + block))
 
     assert found == ['sla[1].key: "first_outreach" is used by an earlier SLA']
+
+
+def test_the_pulse_s_sla_figures_are_the_clocks_and_the_fallback_together(
+    frozen: Frozen,
+) -> None:
+    from leadrelay.pulse.compute import pulse
+    from leadrelay.pulse.week import Week
+
+    monday = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    frozen.at(monday)
+    handed_off(CALENDAR_24)
+    imported(monday, None, known=False)
+    now = frozen.at(monday + timedelta(days=8))
+
+    report = pulse(CALENDAR_24, Week(2026, 10), now)
+
+    assert report["sla"] == clocks.pulse_figures(CALENDAR_24, *WEEK, now)
+    assert (report["sla"]["missed"], report["sla"]["unknown"]) == (1, 1)

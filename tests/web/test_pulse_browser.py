@@ -236,9 +236,13 @@ def test_a_second_decision_is_refused_until_replace_is_ticked(
 
     refusal = sam.locator("#decision-form .refusal")
     refusal.wait_for()
-    assert "2018-W10 already has its decision (follow_up, by sam" in refusal.inner_text()
+    assert (
+        "2018-W10 already has its decision (follow_up, by sam" in refusal.inner_text()
+    )
     form = sam.locator("#decision-form")
-    assert form.get_by_label("What we decided").input_value() == "Lead with the ROI sheet"
+    assert (
+        form.get_by_label("What we decided").input_value() == "Lead with the ROI sheet"
+    )
     assert form.get_by_label("Messaging: what the leads are told").is_checked()
     refusal.scroll_into_view_if_needed()
     shoot(sam, artifacts, "decision-refused-phone")

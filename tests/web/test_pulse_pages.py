@@ -86,7 +86,15 @@ def lead(
             else:
                 event(version, row, "stage", stage, when, "qualified")
         data = {"reason": fields.get("loss_reason") or None, "note": "gone"}
-        event(version, row, kind, stage, when, milestone, **(data if kind == "lost" else {}))
+        event(
+            version,
+            row,
+            kind,
+            stage,
+            when,
+            milestone,
+            **(data if kind == "lost" else {}),
+        )
         row.stage = stage
         last = max(last, when)
     row.last_event_at = last
@@ -119,7 +127,11 @@ def seed_week(version: ContractVersion) -> dict[str, Lead]:
         "idle": lead(version, T0 + 2 * HOUR, name="Idle Ida"),
         # From an export with no contact times: unknown.
         "unknown": lead(
-            version, T0 + 3 * HOUR, contact_time_known=False, source=None, name="No Times"
+            version,
+            T0 + 3 * HOUR,
+            contact_time_known=False,
+            source=None,
+            name="No Times",
         ),
         # A source seen for the first time this week, lost for price.
         "new_source": lead(
@@ -149,10 +161,42 @@ def seed_week(version: ContractVersion) -> dict[str, Lead]:
             name="Nora Noreason",
         ),
     }
-    event(version, leads["met"], "objection", "qualified", T0 + DAY, label="price", note="Dear")
-    event(version, leads["late"], "objection", "contacted", T0 + 2 * DAY, label="price", note="Costly")
-    event(version, leads["late"], "objection", "contacted", T0 + 2 * DAY, label="timing", note="Later")
-    event(version, leads["idle"], "objection", "inquiry", T0 + HOUR, label="trust", note="Hmm")
+    event(
+        version,
+        leads["met"],
+        "objection",
+        "qualified",
+        T0 + DAY,
+        label="price",
+        note="Dear",
+    )
+    event(
+        version,
+        leads["late"],
+        "objection",
+        "contacted",
+        T0 + 2 * DAY,
+        label="price",
+        note="Costly",
+    )
+    event(
+        version,
+        leads["late"],
+        "objection",
+        "contacted",
+        T0 + 2 * DAY,
+        label="timing",
+        note="Later",
+    )
+    event(
+        version,
+        leads["idle"],
+        "objection",
+        "inquiry",
+        T0 + HOUR,
+        label="trust",
+        note="Hmm",
+    )
     return leads
 
 
@@ -170,10 +214,16 @@ def text(response: Any) -> str:
     return response.content.decode()
 
 
+def found(pattern: str, page: str) -> re.Match[str]:
+    match = re.search(pattern, page, re.S)
+    assert match is not None, pattern
+    return match
+
+
 def figure_links(page: str) -> list[tuple[str, int]]:
     """Return each link to the leads behind a figure, with the number it shows."""
-    found = re.findall(r'<a href="(/pulse/leads/\?[^"]+)"[^>]*>(\d+)</a>', page)
-    return [(html.unescape(href), int(n)) for href, n in found]
+    pairs = re.findall(r'<a href="(/pulse/leads/\?[^"]+)"[^>]*>(\d+)</a>', page)
+    return [(html.unescape(href), int(n)) for href, n in pairs]
 
 
 # -- the pulse page -------------------------------------------------------------------
@@ -203,9 +253,8 @@ def test_the_pulse_page_carries_three_charts_and_the_vendored_library(
 ) -> None:
     page = text(signed_in(personas["marketing"]).get("/pulse/?week=2018-W10"))
 
-    specs = json.loads(
-        re.search(r'<script id="chart-specs" type="application/json">(.*?)</script>', page)[1]
-    )
+    script = found(r'<script id="chart-specs" type="application/json">(.*?)<', page)
+    specs = json.loads(script[1])
     assert [s["id"] for s in specs] == ["leads-trend", "sla-split", "cohort-funnel"]
     for spec in specs:
         assert f'data-chart="{spec["id"]}"' in page
@@ -220,7 +269,7 @@ def test_the_vendored_chart_library_is_served(
 ) -> None:
     response = Client().get("/static/leadrelay/vendor/chart.umd.min.js")
 
-    body = b"".join(response.streaming_content)
+    body = response.getvalue()
     assert response.status_code == 200
     assert body.startswith(b"/*!\n * Chart.js v4.")
 
@@ -238,8 +287,13 @@ def test_the_top_objections_and_loss_reasons_link_to_their_notes(
         "no reason recorded",
     ]
     assert "and 1 other label." in outcomes
-    assert "/feedback/notes/?label=price&amp;since=2018-03-05&amp;until=2018-03-11" in outcomes
-    assert "/feedback/notes/?reason=&amp;since=2018-03-05&amp;until=2018-03-11" in outcomes
+    assert (
+        "/feedback/notes/?label=price&amp;since=2018-03-05&amp;until=2018-03-11"
+        in outcomes
+    )
+    assert (
+        "/feedback/notes/?reason=&amp;since=2018-03-05&amp;until=2018-03-11" in outcomes
+    )
 
 
 # -- the leads behind each figure -----------------------------------------------------
@@ -253,7 +307,7 @@ def test_every_figure_s_link_lists_as_many_leads_as_it_shows(
 
     links = figure_links(page)
 
-    figures = {re.search(r"figure=(\w+)", href)[1] for href, _ in links}
+    figures = {found(r"figure=(\w+)", href)[1] for href, _ in links}
     assert figures >= {
         "leads_in",
         "sla_met",
@@ -292,12 +346,19 @@ def test_each_figure_lists_the_leads_counted_in_it(
     assert names(client, "figure=sla_unknown") == {"No Times"}
     assert names(client, "figure=sla_open") == set()
     assert names(client, "figure=cohort_qualified") == {"Met Fast", "Late Winner"}
-    assert names(client, "figure=flow_qualified") == {"Met Fast", "Late Winner", "Flo Before"}
+    assert names(client, "figure=flow_qualified") == {
+        "Met Fast",
+        "Late Winner",
+        "Flo Before",
+    }
     assert names(client, "figure=won") == {"Late Winner"}
     assert names(client, "figure=lost") == {"Pat Partner", "Nora Noreason"}
     assert names(client, "figure=lost&reason=price") == {"Pat Partner"}
     assert names(client, "figure=lost&reason=") == {"Nora Noreason"}
-    assert names(client, "figure=reached&stage=contacted") == {"Met Fast", "Late Winner"}
+    assert names(client, "figure=reached&stage=contacted") == {
+        "Met Fast",
+        "Late Winner",
+    }
     assert names(client, "figure=stalled&stage=inquiry") == {"Idle Ida", "No Times"}
 
 
@@ -318,6 +379,24 @@ def test_the_lists_agree_with_the_pulse_s_figures(
     assert total("figure=won") == report["won"] == 1
     assert total("figure=lost") == report["lost"]["total"] == 2
     assert total("figure=stalled") == report["stalled"]["total"]
+
+
+def test_a_lead_active_since_the_week_is_judged_stalled_from_its_history(
+    personas: dict[str, User], version: ContractVersion
+) -> None:
+    # Idle in Inquiry from 2018-02-23 to past the week's end, then worked.
+    woken = lead(version, T0 - 10 * DAY, name="Woken Later")
+    event(version, woken, "outreach", "inquiry", T0 + 20 * DAY)
+    Lead.objects.filter(pk=woken.pk).update(last_event_at=T0 + 20 * DAY)
+    lead(version, T0 - 10 * DAY, ("contacted", T0 + 20 * DAY), name="Moved Later")
+    lead(version, T0 + 5 * DAY, name="Fresh")
+
+    client = signed_in(personas["sales"])
+    report = pulse(load_contract(), W10)
+
+    assert names(client, "figure=stalled") == {"Woken Later", "Moved Later"}
+    assert report["stalled"]["total"] == 2
+    assert names(client, "figure=stalled&stage=contacted") == set()
 
 
 def test_the_sla_lists_follow_the_workflow_s_own_clocks(
@@ -345,9 +424,9 @@ def test_the_sla_lists_follow_the_workflow_s_own_clocks(
     client = signed_in(personas["sales"])
 
     totals = {
-        outcome: client.get(
-            f"/pulse/leads/?week={week}&figure=sla_{outcome}"
-        ).context["total"]
+        outcome: client.get(f"/pulse/leads/?week={week}&figure=sla_{outcome}").context[
+            "total"
+        ]
         for outcome in ("met", "missed", "open", "unknown")
     }
 
@@ -372,7 +451,9 @@ def test_a_figure_the_pulse_does_not_have_is_refused(
 
 
 def test_a_week_with_no_leads_lists_none(personas: dict[str, User], db: None) -> None:
-    response = signed_in(personas["sales"]).get("/pulse/leads/?week=2018-W10&figure=leads_in")
+    response = signed_in(personas["sales"]).get(
+        "/pulse/leads/?week=2018-W10&figure=leads_in"
+    )
 
     assert response.context["total"] == 0
     assert "No lead is behind this figure." in text(response)
@@ -402,7 +483,11 @@ def test_a_decision_is_recorded_with_who_and_its_figure(
     assert response.status_code == 302
     assert response["Location"] == "/pulse/?week=2018-W10#decision"
     decision = Decision.objects.get()
-    assert (decision.week, decision.kind, decision.made_by) == ("2018-W10", "targeting", "mia")
+    assert (decision.week, decision.kind, decision.made_by) == (
+        "2018-W10",
+        "targeting",
+        "mia",
+    )
     # Met Fast, Late Winner and Idle Ida came in from web_form that week.
     assert (decision.value_at_decision, decision.n_at_decision) == (3, 3)
 
@@ -432,12 +517,16 @@ def test_a_second_decision_replaces_the_first_when_asked(
     client = signed_in(personas["sales"])
     decide(client)
 
-    response = decide(client, kind="follow_up", text="Call back within a day", replace="on")
+    response = decide(
+        client, kind="follow_up", text="Call back within a day", replace="on"
+    )
 
     assert response.status_code == 302
     decision = Decision.objects.get()
     assert (decision.kind, decision.text) == ("follow_up", "Call back within a day")
-    assert [d["text"] for d in decision.replaced] == ["Move the partner budget to paid search"]
+    assert [d["text"] for d in decision.replaced] == [
+        "Move the partner budget to paid search"
+    ]
 
 
 def test_a_decision_of_an_unknown_kind_is_refused_at_the_kind(
@@ -447,7 +536,9 @@ def test_a_decision_of_an_unknown_kind_is_refused_at_the_kind(
 
     assert response.status_code == 422
     page = text(response)
-    kinds = page.split('<fieldset class="field choices kinds has-errors">')[1].split("</fieldset>")[0]
+    kinds = page.split('<fieldset class="field choices kinds has-errors">')[1].split(
+        "</fieldset>"
+    )[0]
     assert "&quot;pricing&quot; is not a kind of decision" in kinds
     assert "Move the partner budget to paid search</textarea>" in page
     assert not Decision.objects.exists()
@@ -479,7 +570,10 @@ def test_recording_a_decision_needs_a_role_and_a_post(db: None) -> None:
 
     assert decide(Client())["Location"].startswith("/signin/?next=")
     assert decide(nobody).status_code == 403
-    assert signed_in(make_person("mo", "sales")).get("/decisions/record/").status_code == 405
+    assert (
+        signed_in(make_person("mo", "sales")).get("/decisions/record/").status_code
+        == 405
+    )
     assert not Decision.objects.exists()
 
 
@@ -494,8 +588,8 @@ def test_next_week_s_pulse_shows_the_decision_with_before_and_after(
 
     last = page.split('id="last-decision"')[1].split("</section>")[0]
     assert "Move the partner budget to paid search" in last
-    assert "Before: 2018-W10</th><td class=\"num\">5 leads" in last
-    assert "After: 2018-W11</th><td class=\"num\">1 lead<" in last
+    assert 'Before: 2018-W10</th><td class="num">5 leads' in last
+    assert 'After: 2018-W11</th><td class="num">1 lead<' in last
     assert decisions.NOTE in last
 
 
@@ -522,7 +616,9 @@ def test_meeting_mode_shows_the_five_items_then_the_form(
     assert "/static/leadrelay/meeting.js" in page
 
 
-def test_meeting_mode_names_a_week_it_cannot_read(personas: dict[str, User], db: None) -> None:
+def test_meeting_mode_names_a_week_it_cannot_read(
+    personas: dict[str, User], db: None
+) -> None:
     response = signed_in(personas["sales"]).get("/pulse/meeting/?week=W99")
 
     assert response.status_code == 400
@@ -536,9 +632,16 @@ def test_the_decision_log_lists_one_decision_a_week_newest_first(
     personas: dict[str, User], week: dict[str, Lead], version: ContractVersion
 ) -> None:
     contract = load_contract()
-    decisions.record("2018-W09", "messaging", "Lead with the case study", "ada", contract=contract)
     decisions.record(
-        "2018-W10", "targeting", "More partner events", "mia", metric="leads_in", contract=contract
+        "2018-W09", "messaging", "Lead with the case study", "ada", contract=contract
+    )
+    decisions.record(
+        "2018-W10",
+        "targeting",
+        "More partner events",
+        "mia",
+        metric="leads_in",
+        contract=contract,
     )
     lead(version, T0 + 8 * DAY)
 
@@ -605,7 +708,9 @@ def test_feedback_groups_by_campaign_or_segment(
         f"/feedback/?since=2018-03-05&until=2018-03-11&by={by}"
     )
 
-    assert [(r["label"], r["total"]) for r in response.context["objections"]["rows"]] == rows
+    assert [
+        (r["label"], r["total"]) for r in response.context["objections"]["rows"]
+    ] == rows
 
 
 @pytest.mark.parametrize(
@@ -656,7 +761,9 @@ def test_the_notes_of_a_loss_reason_and_of_none(
 def test_the_leak_page_shows_the_sentence_conversion_time_and_idle_leads(
     personas: dict[str, User], week: dict[str, Lead]
 ) -> None:
-    response = signed_in(personas["sales"]).get("/leaks/?since=2018-02-01&until=2018-03-31")
+    response = signed_in(personas["sales"]).get(
+        "/leaks/?since=2018-02-01&until=2018-03-31"
+    )
 
     assert response.status_code == 200
     page = text(response)
@@ -690,7 +797,9 @@ def test_the_leak_page_breaks_down_by_source_marking_too_few_rows(
     tables = response.context["tables"]
     assert len(tables) == 4
     # Seven leads in all: every row is too few to rank.
-    assert all(row["too_few"] and "rank" not in row for t in tables for row in t["rows"])
+    assert all(
+        row["too_few"] and "rank" not in row for t in tables for row in t["rows"]
+    )
     assert breakdown.count('<tr class="too-few">') == 4 * len(tables[0]["rows"])
     assert "Too few leads to name a leak" in page
 
@@ -719,13 +828,17 @@ def test_the_leak_page_ranks_the_groups_and_names_the_leak(
     )
 
     first = response.context["tables"][0]
-    assert [(r["label"], r.get("rank"), r["too_few"], r["is_leak"]) for r in first["rows"]] == [
+    assert [
+        (r["label"], r.get("rank"), r["too_few"], r["is_leak"]) for r in first["rows"]
+    ] == [
         ("paid_search", 1, False, True),
         ("web_form", 2, False, False),
         ("partner", None, True, False),
     ]
     # 41 of 85 overall; paid search loses 40 × (41/85 − 10/40) ≈ 9.3 more.
-    assert first["rows"][0]["excess_lost"] == pytest.approx(40 * (41 / 85 - 0.25), abs=1e-4)
+    assert first["rows"][0]["excess_lost"] == pytest.approx(
+        40 * (41 / 85 - 0.25), abs=1e-4
+    )
     page = text(response)
     assert (
         "The biggest leak is Inquiry → Contacted for source &#x27;paid_search&#x27;: "

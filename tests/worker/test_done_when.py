@@ -57,7 +57,7 @@ def shared_database(transactional_db: None, tmp_path: Path) -> Iterator[None]:
 
 def both_tick(workers: list[Worker], moment: datetime) -> None:
     """Let every worker tick at `moment`, all at once, each on its own connection."""
-    start = threading.Barrier(len(workers))
+    start = threading.Barrier(len(workers), timeout=10)
     failures: list[BaseException] = []
 
     def tick(worker: Worker) -> None:

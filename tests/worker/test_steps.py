@@ -295,3 +295,26 @@ def test_the_summary_line_names_what_a_tick_did(lead: Any) -> None:
     tick = at(worker(), DUE)
 
     assert tick.line() == "2026-03-30 13:00:00 1 breach, sent 2"
+
+
+def test_a_tick_that_fails_is_logged_and_the_loop_goes_on(
+    lead: Any, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = worker(clock=lambda: DUE)
+    real = w.tick
+    calls: list[int] = []
+
+    def flaky() -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the database went away")
+        if len(calls) == 3:
+            w.stop.set()
+        return real()
+
+    monkeypatch.setattr(w, "tick", flaky)
+
+    w.run(interval=0.01)
+
+    assert len(calls) == 3
+    assert len(mailbox.to("sam@example.com")) == 1

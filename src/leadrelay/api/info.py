@@ -20,9 +20,8 @@ router = Router(tags=["workspace"])
 
 
 class PulseQuery(Schema):
-    week: str | None = Field(
+    week: s.Short | None = Field(
         None,
-        max_length=10,
         description="an ISO week such as 2018-W10 (default: the last complete week)",
     )
 

@@ -34,9 +34,9 @@ LeadId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class LeadFilters(Schema):
-    stage: str | None = Field(None, max_length=50, description="a stage key")
-    source: str | None = Field(None, max_length=200)
-    owner: str | None = Field(None, max_length=150, description="a username")
+    stage: s.Key | None = Field(None, description="a stage key")
+    source: s.Short | None = None
+    owner: s.Username | None = Field(None, description="a username")
     updated_since: s.When | None = Field(
         None, description="changed at or after this time, with its offset"
     )

@@ -16,11 +16,15 @@ back, its key with it, so sending it again runs it again.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
-from collections.abc import Callable
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 
 from leadrelay.api.auth import Actor
@@ -34,17 +38,18 @@ Work = Callable[[], tuple[int, Any]]
 
 def committed(request: HttpRequest, actor: Actor, work: Work) -> HttpResponse:
     """Run `work` in a transaction; answer with what it returned, once committed."""
-    key = request.headers.get(HEADER, "").strip()
-    if not key:
-        with transaction.atomic():
+    sent = request.headers.get(HEADER)
+    if sent is None:
+        with writing():
             status, data = work()
         return HttpResponse(encode(data), status=status, content_type=JSON)
 
-    if len(key) > 255:
-        raise Invalid([(HEADER, "must be at most 255 characters")])
+    key = sent.strip()
+    if not key or len(key) > 255:
+        raise Invalid([(HEADER, "must be 1 to 255 characters")])
 
     fingerprint = _fingerprint(request)
-    with transaction.atomic():
+    with writing():
         try:
             with transaction.atomic():
                 row = IdempotentRequest.objects.create(
@@ -84,3 +89,46 @@ def _fingerprint(request: HttpRequest) -> str:
         digest.update(part.encode("utf-8") + b"\0")
     digest.update(request.body)
     return digest.hexdigest()
+
+
+_turns = threading.RLock()
+_lock_files: dict[str, int] = {}
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Run a transaction that writes; on SQLite, writers take turns, woken in order.
+
+    SQLite lets one writer in at a time, and one kept waiting polls with
+    growing sleeps, up to 100 ms each, so with several web processes most of
+    a writer's wait is sleep after the database was free again. A blocking
+    lock on a file beside the database (and a lock for the threads of one
+    process) queues them instead: the next wakes as the last one commits.
+    """
+    if connection.vendor != "sqlite" or connection.is_in_memory_db():
+        with transaction.atomic():
+            yield
+        return
+
+    if connection.in_atomic_block:
+        # Inside a caller's transaction: it holds SQLite's lock already.
+        with transaction.atomic():
+            yield
+        return
+
+    with _turns:
+        fd = _lock_file(str(connection.settings_dict["NAME"]) + "-writers")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            with transaction.atomic():
+                yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _lock_file(path: str) -> int:
+    fd = _lock_files.get(path)
+    if fd is None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        _lock_files[path] = fd
+    return fd

@@ -8,7 +8,7 @@ PostgreSQL cannot store.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from ninja import Schema
@@ -24,20 +24,19 @@ def _storable(value: str) -> str:
     return value
 
 
-def _text(limit: int) -> Any:
-    return Annotated[str, Field(max_length=limit), AfterValidator(_storable)]
+_STORABLE = AfterValidator(_storable)
 
-
-Email = _text(254)
-Phone = _text(64)
-Short = _text(200)
-Size = _text(100)
-Long = _text(500)
-Username = _text(150)
-Note = _text(1000)
+Email = Annotated[str, Field(max_length=254), _STORABLE]
+Phone = Annotated[str, Field(max_length=64), _STORABLE]
+Short = Annotated[str, Field(max_length=200), _STORABLE]
+Size = Annotated[str, Field(max_length=100), _STORABLE]
+Long = Annotated[str, Field(max_length=500), _STORABLE]
+Username = Annotated[str, Field(max_length=150), _STORABLE]
+Note = Annotated[str, Field(max_length=1000), _STORABLE]
 #: A key from the contract or a closed list: a stage, a reason, a channel.
-Key = _text(100)
-Employees = Annotated[int, Field(ge=0, le=1_000_000_000)]
+Key = Annotated[str, Field(max_length=100), _STORABLE]
+# Strict: lax mode would read `false` as 0 and "40" as 40; the schema says integer.
+Employees = Annotated[int, Field(ge=0, le=1_000_000_000, strict=True)]
 
 _NUMBER = re.compile(r"^\s*[+-]?\d+(\.\d*)?\s*$")
 
@@ -54,8 +53,16 @@ def _written_time(value: Any) -> Any:
     return value
 
 
+def _in_utc(value: datetime) -> datetime:
+    # PostgreSQL takes offsets up to 15:59 only; the moment is what matters.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must be a date and time before the year 10000") from None
+
+
 #: A moment written in ISO 8601 with its offset, as the schema says.
-When = Annotated[AwareDatetime, BeforeValidator(_written_time)]
+When = Annotated[AwareDatetime, BeforeValidator(_written_time), AfterValidator(_in_utc)]
 
 
 class Strict(Schema):

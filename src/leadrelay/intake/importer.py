@@ -447,7 +447,7 @@ def _infer_dates(item: _Resolved, specs: list[str]) -> None:
 
 def _load_joined(
     item: _Resolved, tz: Any, summary: Summary
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, csvfile.Row]:
     """Read a joined file into memory, keyed on its join column.
 
     Joined files (deals, accounts) are far smaller than the primary file.
@@ -458,7 +458,12 @@ def _load_joined(
             f"{item.source.path}: the join column {' or '.join(item.part.key)} is missing"
         )
 
-    table: dict[str, dict[str, Any]] = {}
+    # A million-row export can join a hundred thousand rows: each keeps only
+    # the cells the mapping reads, and a value many rows share (a sales rep,
+    # a segment) is held once.
+    read = [*item.columns.values(), *item.entered.values(), *item.keep]
+    shared: dict[str, str] = {}
+    table: dict[str, csvfile.Row] = {}
     for row in _rows(item.source):
         if _is_footer(item.source, row):
             continue
@@ -474,14 +479,16 @@ def _load_joined(
         if key in table:
             name = item.source.path.name
             summary.repeated_keys[name] = summary.repeated_keys.get(name, 0) + 1
-        table[key] = {"row": row, "item": item}
+        cells = {c: row.values.get(c, "") for c in read}
+        kept = {c: shared.setdefault(v, v) for c, v in cells.items() if v}
+        table[key] = csvfile.Row(row.number, row.line, kept)
     return table
 
 
 def _record(
     row: csvfile.Row,
     primary: _Resolved,
-    joined: list[tuple[_Resolved, dict[str, dict[str, Any]]]],
+    joined: list[tuple[_Resolved, dict[str, csvfile.Row]]],
     used_keys: list[set[str]],
     mapping: Mapping,
     contract: Contract,
@@ -501,7 +508,7 @@ def _record(
         hit = table.get(key) if key else None
         if hit is not None:
             used_keys[index].add(key)
-            parts.append((item, hit["row"]))
+            parts.append((item, hit))
 
     for item, part_row in parts:
         if item is not primary and item.part.stage:

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
+from leadrelay.api.replay import writing
 from leadrelay.contract import ContractError
 from leadrelay.models import FormSubmission, IntakeForm, IntakeHit
 from leadrelay.web.contract import current
@@ -66,7 +67,7 @@ class InquiryForm(forms.Form):
             self.fields[name] = _field(name)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         replies = [n for n in ("email", "phone") if n in self.fields]
         if replies and not any(data.get(n) for n in replies):
             if len(replies) == 2:
@@ -161,7 +162,7 @@ def _file(
     intake: IntakeForm, token: str, contract: Any, values: dict[str, Any]
 ) -> None:
     """File the inquiry once per token: a second post of it files nothing."""
-    with transaction.atomic():
+    with writing():
         try:
             with transaction.atomic():
                 submission = FormSubmission.objects.create(form=intake, token=token)
@@ -209,7 +210,7 @@ class _Page:
 def _token_of(text: str, intake: IntakeForm) -> str | None:
     """Return a valid token's nonce for this form, or None."""
     try:
-        data = signing.loads(text, salt=_SALT, max_age=TOKEN_MAX_AGE.total_seconds())
+        data = signing.loads(text, salt=_SALT, max_age=TOKEN_MAX_AGE)
     except signing.BadSignature:
         return None
 
@@ -232,7 +233,7 @@ def _over_limit(address: str) -> bool:
 
     now = timezone.now().timestamp()
     start = datetime.fromtimestamp(now - now % rate.seconds, tz=UTC)
-    with transaction.atomic():
+    with writing():
         hit, new = IntakeHit.objects.get_or_create(address=address, window=start)
         if new:
             stale = start - timedelta(seconds=rate.seconds)

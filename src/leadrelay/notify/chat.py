@@ -144,20 +144,25 @@ def _summary(errors: list[str]) -> str:
 
 
 def _send(url: str, address: str, body: bytes, timeout: float) -> None:
-    opener = urllib.request.build_opener(
-        urllib.request.ProxyHandler({}),
-        _NoRedirects(),
-        _PinnedHTTP(address),
-        _PinnedHTTPS(address),
-    )
     request = urllib.request.Request(
         url,
         data=body,
         method="POST",
         headers={"Content-Type": "application/json", "User-Agent": "leadrelay"},
     )
-    with opener.open(request, timeout=timeout) as response:
+    with _opener(address).open(request, timeout=timeout) as response:
         response.read(65536)
+
+
+@functools.lru_cache(maxsize=16)
+def _opener(address: str) -> urllib.request.OpenerDirector:
+    """Return an opener that connects only to `address`: no proxy, no redirects."""
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}),
+        _NoRedirects(),
+        _PinnedHTTP(address),
+        _PinnedHTTPS(address),
+    )
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -183,7 +188,8 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
         # The certificate is still checked against the host name in the URL.
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        context: ssl.SSLContext = self._context  # type: ignore[attr-defined]
+        self.sock = context.wrap_socket(sock, server_hostname=self.host)
 
 
 class _PinnedHTTP(urllib.request.HTTPHandler):
@@ -196,9 +202,15 @@ class _PinnedHTTP(urllib.request.HTTPHandler):
         return self.do_open(connection, req)  # type: ignore[arg-type]
 
 
+@functools.lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    # Loading the system's certificates takes tens of milliseconds: once.
+    return ssl.create_default_context()
+
+
 class _PinnedHTTPS(urllib.request.HTTPSHandler):
     def __init__(self, address: str) -> None:
-        super().__init__(context=ssl.create_default_context())
+        super().__init__(context=_tls_context())
         self._address = address
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.mail import get_connection
 
 from leadrelay.notify import chat, mail
@@ -80,21 +81,29 @@ def send_claimed(
     clock: Callable[[], datetime],
     lease: timedelta,
 ) -> Delivered:
-    """Send the pending notifications `worker` holds among `ids`, one by one."""
+    """Send the pending notifications `worker` holds among `ids`, one by one.
+
+    The claim on those still to send is renewed whenever a third of the
+    lease has gone by, so that a slow chat server cannot make it run out
+    mid-way; a row whose claim another worker has taken meanwhile is left
+    to that worker.
+    """
     done = Delivered()
     connection = None
-    rows = Notification.objects.filter(
-        pk__in=list(ids), status=Delivery.PENDING, claimed_by=worker
-    ).order_by("id")
+    rows = list(
+        Notification.objects.filter(
+            pk__in=list(ids), status=Delivery.PENDING, claimed_by=worker
+        ).order_by("id")
+    )
+    held: set[int] = set()
+    renewed: datetime | None = None
     try:
-        for notification in rows:
+        for i, notification in enumerate(rows):
             now = clock()
-            # Renew the claim right before sending; a worker that lost it
-            # (it ran past its lease) leaves the row to the one holding it.
-            held = Notification.objects.filter(
-                pk=notification.pk, status=Delivery.PENDING, claimed_by=worker
-            ).update(claimed_until=now + lease)
-            if not held:
+            if renewed is None or now - renewed > lease / 3:
+                held = _renew([n.pk for n in rows[i:]], worker, now + lease)
+                renewed = now
+            if notification.pk not in held:
                 continue
 
             if notification.channel == Channel.EMAIL:
@@ -109,6 +118,14 @@ def send_claimed(
             connection.close()
 
     return done
+
+
+def _renew(ids: list[int], worker: str, until: datetime) -> set[int]:
+    mine = Notification.objects.filter(
+        pk__in=ids, status=Delivery.PENDING, claimed_by=worker
+    )
+    mine.update(claimed_until=until)
+    return set(mine.values_list("pk", flat=True))
 
 
 def settle(notification: Notification, outcome: Outcome, now: datetime) -> Delivered:
@@ -151,9 +168,21 @@ def settle(notification: Notification, outcome: Outcome, now: datetime) -> Deliv
 
 
 def retry(notification: Notification) -> None:
-    """Put a failed notification back in line, for an admin who fixed the cause."""
+    """Put a failed notification back in line, for an admin who fixed the cause.
+
+    An email to a person goes to the address their account has now.
+    """
+    address = notification.address
+    if notification.channel == Channel.EMAIL:
+        user = User.objects.filter(username=notification.recipient).first()
+        if user is not None:
+            address = user.email
     Notification.objects.filter(pk=notification.pk, status=Delivery.FAILED).update(
-        status=Delivery.PENDING, attempts=0, claimed_by="", claimed_until=None
+        status=Delivery.PENDING,
+        attempts=0,
+        address=address,
+        claimed_by="",
+        claimed_until=None,
     )
 
 

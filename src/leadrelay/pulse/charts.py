@@ -16,7 +16,8 @@ A spec has these keys:
   (horizontal bars, one series, first label at the top).
 - ``labels``: the category of each bar; ``series``: ``{"name", "values",
   "color"}`` each, or ``"colors"`` (one per bar) for a single hbar series.
-- ``value_labels``: the text written at the end of each bar or stack.
+- ``value_labels``: the text written at the end of each bar or stack;
+  ``weeks``: the full ISO week of each label, on the trend only.
 - ``axis``: what the values count; ``definition``: how, or None.
 - ``empty``: None, or the sentence shown instead of a chart with nothing
   to draw.
@@ -174,7 +175,9 @@ def leads_trend(pulse: dict[str, Any]) -> dict[str, Any]:
         series.append({"name": "other sources", "values": other, "color": OTHER_COLOR})
 
     first, last = (weeks[0], weeks[-1]) if weeks else ("", "")
-    counts = ", ".join(f"{_week_label(w)} {n}" for w, n in zip(weeks, totals, strict=True))
+    counts = ", ".join(
+        f"{_week_label(w)} {n}" for w, n in zip(weeks, totals, strict=True)
+    )
     return {
         "id": "leads-trend",
         "title": f"Leads in by source, {first} to {last}",

@@ -74,7 +74,9 @@ def events(
         # The same events the pulse's loss reasons count.
         found = Event.objects.filter(milestone="lost")
     else:
-        raise ValueError(f'unknown kind of feedback "{kind}": use {OBJECTION} or {LOSS}')
+        raise ValueError(
+            f'unknown kind of feedback "{kind}": use {OBJECTION} or {LOSS}'
+        )
 
     start, end = bounds(contract, since, until)
     if start is not None:
@@ -138,9 +140,7 @@ def _table(
     for counted in cells.values():
         columns.update(counted)
     order = sorted(columns, key=lambda k: (-columns[k], k is None, k or ""))
-    groups = sorted(
-        cells, key=lambda g: (-sum(cells[g].values()), g is None, g or "")
-    )
+    groups = sorted(cells, key=lambda g: (-sum(cells[g].values()), g is None, g or ""))
     return {
         "total": sum(columns.values()),
         "columns": [

@@ -216,15 +216,6 @@ def resume(clock: Clock, contract: Contract, now: datetime) -> None:
     clock.save(update_fields=["paused_at", "paused_hours", "due_at", "next_action_at"])
 
 
-def current(lead: Lead) -> list[Clock]:
-    """Return the lead's latest clock of each SLA, oldest SLA first."""
-    latest: dict[str, Clock] = {}
-    for clock in Clock.objects.filter(lead=lead).order_by("started_at", "id"):
-        latest[clock.sla] = clock
-
-    return list(latest.values())
-
-
 def _start(lead: Lead, contract: Contract, event: str, now: datetime) -> list[Clock]:
     rules = [rule for rule in contract.slas if rule.starts == event]
     return [_start_one(lead, contract, rule, now) for rule in rules]
@@ -366,7 +357,10 @@ def _count_unclocked(
         .order_by("lead_id", "at")
         .values_list("lead_id", "at")
     )
-    started = {lead_id: at for lead_id, at in starts if lead_id not in clocked}
+    # The at__gte filter leaves out events without a time.
+    started: dict[int, datetime] = {
+        lead_id: at for lead_id, at in starts if lead_id not in clocked and at
+    }
     leads = Lead.objects.filter(pk__in=list(started)).values_list(
         "pk", "first_outreach_at", "contact_time_known"
     )

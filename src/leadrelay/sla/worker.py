@@ -42,7 +42,7 @@ from django.db import (
     connections,
     transaction,
 )
-from django.db.models import F, Model, Q, QuerySet
+from django.db.models import F, Field, Model, Q, QuerySet
 from django.utils import timezone
 
 from leadrelay.contract import Contract, ContractError, load_file
@@ -184,15 +184,20 @@ class Worker:
         A tick that did work is followed by the next at once, so a backlog
         drains at full speed; an idle one waits `interval` seconds.
         """
+        failing = ""
         while not self.stop.is_set():
             try:
                 tick = self.tick()
-            except Exception:  # noqa: BLE001 - the loop outlives a bad tick
+            except Exception as exc:  # noqa: BLE001 - the loop outlives a bad tick
                 # The database is away, say, or the contract unreadable at
-                # the start: say so and try again after the interval.
-                log.exception("worker tick failed")
+                # the start: say so once, and try again after the interval.
+                if _describe(exc) != failing:
+                    log.exception("worker tick failed; trying every %g s", interval)
+                failing = _describe(exc)
                 self.stop.wait(interval)
                 continue
+
+            failing = ""
 
             if tick.did_work():
                 if report is not None:
@@ -205,7 +210,9 @@ class Worker:
             self.stop.wait(interval)
 
     def tick(self) -> Tick:
-        close_old_connections()
+        if not connection.in_atomic_block:
+            # As a request would: drop a connection that broke or grew old.
+            close_old_connections()
         now = self.clock()
         tick = Tick(now)
         steps = (self.clocks_step, self.deliveries_step, self.digest_step)
@@ -295,7 +302,7 @@ class Worker:
                 tick.pushed_back += 1
 
         Notification.objects.bulk_create(notes)
-        Clock.objects.bulk_update(clocks, _CLOCK_FIELDS)
+        _write_back(clocks)
         return notes
 
     def _handle(
@@ -600,6 +607,34 @@ def _push_back(pk: int, exc: Exception, now: datetime) -> None:
         claimed_by="",
         claimed_until=None,
     )
+
+
+def _write_back(clocks: list[Clock]) -> None:
+    """Save the fields a tick changes, one prepared UPDATE for the whole batch.
+
+    Django's bulk_update builds a CASE expression per field and row, which
+    costs more than the rest of the tick; executemany does not.
+    """
+    if not clocks:
+        return
+
+    fields = [_field(name) for name in _CLOCK_FIELDS]
+    ops = connection.ops
+    table = ops.quote_name(Clock._meta.db_table)
+    assignments = ", ".join(f"{ops.quote_name(f.attname)} = %s" for f in fields)
+    sql = f"UPDATE {table} SET {assignments} WHERE id = %s"
+    rows = [
+        [f.get_db_prep_save(getattr(c, f.attname), connection) for f in fields] + [c.pk]
+        for c in clocks
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _field(name: str) -> Field[Any, Any]:
+    field = Clock._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field
 
 
 def _set_aside(clock: Clock, exc: Exception, now: datetime) -> None:

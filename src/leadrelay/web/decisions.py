@@ -125,7 +125,9 @@ def record(request: HttpRequest, contract: Contract) -> HttpResponse:
     form = DecisionForm(request.POST, contract=contract)
     form.is_valid()
     data = form.cleaned_data
-    view = data.get("view") if data.get("view") in VIEWS else "pulse"
+    view = str(data.get("view") or "")
+    if view not in VIEWS:
+        view = "pulse"
 
     try:
         decision = decisions.record(
@@ -142,7 +144,9 @@ def record(request: HttpRequest, contract: Contract) -> HttpResponse:
         return _refused(request, contract, form, view, exc)
 
     what = "Replaced" if decision.replaced and data.get("replace") else "Recorded"
-    messages.success(request, f"{what} the decision for the week after {decision.week}.")
+    messages.success(
+        request, f"{what} the decision for the week after {decision.week}."
+    )
     # From the meeting too: the pulse page shows the week with its decision.
     return redirect(f"{reverse('pulse')}?week={decision.week}#decision")
 

@@ -28,7 +28,7 @@ def read_day(query: QueryDict, name: str, default: date | None) -> date | None:
     if name not in query:
         return default
 
-    text = query[name].strip()
+    text = (query.get(name) or "").strip()
     if not text:
         return None
 
@@ -149,8 +149,9 @@ def notes_page(request: HttpRequest, contract: Contract) -> HttpResponse:
                 f'"{by}" is not a breakdown; use {", ".join(feedback.BREAKDOWNS)}'
             )
         # With no period asked for, every note of the label is read.
-        since, until = read_day(request.GET, "since", None), read_day(
-            request.GET, "until", None
+        since, until = (
+            read_day(request.GET, "since", None),
+            read_day(request.GET, "until", None),
         )
         if since is not None and until is not None and since > until:
             raise PeriodError(f"since ({since}) is after until ({until})")

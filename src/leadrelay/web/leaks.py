@@ -32,7 +32,8 @@ def breakdown_tables(result: dict[str, Any]) -> list[dict[str, Any]]:
                 "value": group["value"],
                 **group["conversion"][index],
                 "is_leak": (
-                    leak["from"] == whole["from"] and leak["value"] == group["value"]
+                    leak["from"] == whole["from"]
+                    and leak["value"] == group["value"]
                     and leak["by"] is not None
                 ),
             }
@@ -57,8 +58,7 @@ def leaks_page(request: HttpRequest, contract: Contract) -> HttpResponse:
     try:
         if by is not None and by not in leaks.BREAKDOWNS:
             raise PeriodError(
-                f'"{by}" is not a breakdown; use {", ".join(leaks.BREAKDOWNS)} '
-                "or none"
+                f'"{by}" is not a breakdown; use {", ".join(leaks.BREAKDOWNS)} or none'
             )
         since, until = read_period(request.GET, contract, DEFAULT_DAYS)
     except PeriodError as exc:

@@ -112,8 +112,10 @@ def figure_leads(
     if figure == "leads_in":
         leads = leads.filter(pk__in=created.values("lead_id"))
         if source is not ANY:
-            leads = leads.filter(source=source) if source else leads.filter(
-                source__isnull=True
+            leads = (
+                leads.filter(source=source)
+                if source
+                else leads.filter(source__isnull=True)
             )
         return leads
 
@@ -132,7 +134,7 @@ def figure_leads(
         return cohort.filter(charts.reached(contract, stage, lead="pk"))
 
     if figure == "stalled":
-        return leads.filter(pk__in=stalled_ids(contract, min(now, end), stage))
+        return leads.filter(stalled(contract, min(now, end), stage))
 
     milestone = {"flow_qualified": "qualified", "won": "won", "lost": "lost"}[figure]
     events = Event.objects.filter(milestone=milestone, at__gte=start, at__lt=end)
@@ -182,7 +184,7 @@ def sla_split(
         .values_list("lead_id", "at")
     )
     # Ordered by time, so that a lead's last start in the week is the one kept.
-    started = {pk: at for pk, at in starts if pk not in clocked}
+    started = {pk: at for pk, at in starts if pk not in clocked and at is not None}
     rows = Lead.objects.filter(pk__in=list(started)).values_list(
         "pk", "first_outreach_at", "contact_time_known"
     )
@@ -198,25 +200,24 @@ def sla_split(
     return out
 
 
-def stalled_ids(contract: Contract, as_of: datetime, stage: str = "") -> list[int]:
-    """Return the open leads idle past their stage's limit as of `as_of`.
+def stalled(contract: Contract, as_of: datetime, stage: str = "") -> Q:
+    """Match the open leads idle past their stage's limit as of `as_of`.
 
     Judged as the pulse does: from the lead's row when nothing happened to it
-    after `as_of`, from its history before then otherwise.
+    after `as_of` (a condition on the row, however many), from its history
+    before then otherwise (by id: the leads touched since).
     """
     limits = {
         s.key: timedelta(days=s.stall_after_days)
         for s in contract.open_stages
         if s.stall_after_days and (not stage or s.key == stage)
     }
-    settled = Lead.objects.filter(
-        Q(created_at__lt=as_of),
-        Q(last_event_at__lte=as_of) | Q(last_event_at__isnull=True),
+    settled = Q(created_at__lt=as_of) & (
+        Q(last_event_at__lte=as_of) | Q(last_event_at__isnull=True)
     )
-    found: list[int] = []
+    idle = Q(pk__in=[])
     for key, limit in limits.items():
-        idle = settled.filter(stage=key, last_event_at__lt=as_of - limit)
-        found += list(idle.values_list("pk", flat=True))
+        idle |= settled & Q(stage=key, last_event_at__lt=as_of - limit)
 
     later = Lead.objects.filter(created_at__lt=as_of, last_event_at__gt=as_of)
     history = (
@@ -226,15 +227,18 @@ def stalled_ids(contract: Contract, as_of: datetime, stage: str = "") -> list[in
     )
     state: dict[int, tuple[str, datetime]] = {}
     for lead_id, kind, key, at in history.iterator(chunk_size=10_000):
+        if at is None:
+            continue
         current = state.get(lead_id, (key, at))[0]
         if kind in ("created", "stage", "won", "lost", "reopened"):
             current = key
         state[lead_id] = (current, at)
-    for lead_id, (key, last) in state.items():
-        limit = limits.get(key)
-        if limit is not None and last < as_of - limit:
-            found.append(lead_id)
-    return found
+    rebuilt = [
+        lead_id
+        for lead_id, (key, last) in state.items()
+        if key in limits and last < as_of - limits[key]
+    ]
+    return idle | Q(pk__in=rebuilt)
 
 
 def figure_href(week: Week | str, figure: str, **params: str | None) -> str:
@@ -371,7 +375,10 @@ def pulse_context(
             "won": href("won"),
             "lost": href("lost"),
             "stalled": href("stalled"),
-            **{f"sla_{k}": href(f"sla_{k}") for k in ("met", "missed", "open", "unknown")},
+            **{
+                f"sla_{k}": href(f"sla_{k}")
+                for k in ("met", "missed", "open", "unknown")
+            },
         },
         "funnel": [
             {**row, "href": href("reached", stage=row["stage"])}

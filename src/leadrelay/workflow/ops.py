@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from leadrelay.contract.gates import (
@@ -757,7 +757,8 @@ def take_inquiry(
     if address:
         values["email"] = address
 
-    with transaction.atomic():
+    # No savepoint of its own: a failure here fails the caller's transaction.
+    with transaction.atomic(savepoint=False):
         known = _known_lead(address, typed) if address else None
         if known is None:
             try:
@@ -804,23 +805,33 @@ def add_inquiry(
 
 
 def _known_lead(address: str, typed: str) -> Lead | None:
-    known = KnownEmail.objects.filter(address=address).select_related("lead").first()
-    if known is not None:
-        return known.lead
+    """Return the lead an address names, recording the address the first time.
 
-    # A lead from another entry point (the web app, an import) has no row
-    # yet. The email index finds it as stored in lower case or as typed;
-    # the first inquiry to find it records its address for the next one.
-    lead = (
-        Lead.objects.filter(email__in={address, typed})
-        .order_by("created_at", "id")
-        .first()
+    A lead from another entry point (the web app, an import) has no
+    `KnownEmail` row yet; the email index finds it as stored in lower case or
+    as typed. Intake asks this once per inquiry, and most are from new
+    people, so it is one query, written out: building it with the ORM costs
+    more than running it.
+    """
+    sql = (
+        f"SELECT lead_id, 0 FROM {KnownEmail._meta.db_table} WHERE address = %s "
+        f"UNION ALL SELECT id, 1 FROM {Lead._meta.db_table} WHERE email IN (%s, %s) "
+        "ORDER BY 2, 1 LIMIT 1"
     )
-    if lead is None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [address, address, typed])
+        found = cursor.fetchone()
+    if found is None:
         return None
 
-    row, _ = KnownEmail.objects.get_or_create(address=address, defaults={"lead": lead})
-    return row.lead
+    lead_id, by_lead_email = found
+    if not by_lead_email:
+        return Lead.objects.get(pk=lead_id)
+
+    row, _ = KnownEmail.objects.get_or_create(
+        address=address, defaults={"lead_id": lead_id}
+    )
+    return Lead.objects.get(pk=row.lead_id)
 
 
 # -- pausing an SLA clock ---------------------------------------------------------

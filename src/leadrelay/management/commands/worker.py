@@ -54,11 +54,10 @@ class Command(BaseCommand):
 
         load_contract()
         ensure_database()
-        fixed = _moment(options["now"]) if options["now"] else None
-        worker = Worker(
-            batch=options["batch"],
-            **({"clock": lambda: fixed} if fixed is not None else {}),
-        )
+        worker = Worker(batch=options["batch"])
+        if options["now"]:
+            fixed = _moment(options["now"])
+            worker.clock = lambda: fixed
 
         def stop(signum: int, frame: Any) -> None:
             # Finish the step under way, then leave the loop.
