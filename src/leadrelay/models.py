@@ -289,5 +289,5 @@ class Decision(models.Model):
 
 
 from leadrelay.api.models import *  # noqa: E402,F401,F403
-from leadrelay.sla.models import *  # noqa: E402,F401,F403
 from leadrelay.notify.models import *  # noqa: E402,F401,F403
+from leadrelay.sla.models import *  # noqa: E402,F401,F403

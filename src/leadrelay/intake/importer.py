@@ -8,6 +8,7 @@ committed batch by batch, so a bad row never costs the good ones.
 from __future__ import annotations
 
 import csv
+import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -48,6 +49,8 @@ class Options:
     commit_batches: bool = True
     actor: str = "import"
     progress: Callable[[int], None] | None = None
+    # Files a rejects path must never write over (the contract, the database).
+    protected: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -73,6 +76,8 @@ class Summary:
     # Joined-file rows whose key an earlier row of that file had, by file.
     repeated_keys: dict[str, int] = field(default_factory=dict)
     joined_problems: list[str] = field(default_factory=list)
+    # Files given that are no part of the mapping, with why.
+    left_out: list[str] = field(default_factory=list)
     contact_times: bool = False
     date_formats: dict[str, str] = field(default_factory=dict)
 
@@ -134,6 +139,8 @@ class Summary:
                     ),
                 }
             )
+        for line in self.left_out:
+            out.append({"code": "file_left_out", "count": 1, "message": line})
         if self.repeated:
             out.append(
                 {
@@ -206,12 +213,9 @@ def run(
     summary = Summary(
         files=[str(p) for p in paths], contact_times=mapping.records_contact_times()
     )
-    if options.rejects is not None and not options.rejects.parent.is_dir():
-        raise ImportFailed(
-            f"--rejects {options.rejects}: the folder {options.rejects.parent} does "
-            "not exist; create it or name another file"
-        )
-    resolved = _match_files(paths, mapping)
+    if options.rejects is not None:
+        _check_rejects_path(options.rejects, [*paths, *options.protected])
+    resolved, summary.left_out = _match_files(paths, mapping)
     tz = contract.tz
     for item in resolved:
         _infer_dates(item, options.date_formats)
@@ -258,51 +262,54 @@ def run(
             contact_time_known=summary.contact_times,
         )
 
-    try:
-        for row in _rows(primary.source):
-            summary.rows_read += 1
-            if _is_footer(primary.source, row):
-                summary.footer_rows += 1
-                continue
+    with bulk.import_lock():
+        try:
+            for row in _rows(primary.source):
+                summary.rows_read += 1
+                if _is_footer(primary.source, row):
+                    summary.footer_rows += 1
+                    continue
 
-            if row.extra:
-                rejects.add(
-                    row, f"the row has {len(row.extra)} more cells than the header"
-                )
-                continue
+                if row.extra:
+                    rejects.add(
+                        row, f"the row has {len(row.extra)} more cells than the header"
+                    )
+                    continue
 
-            try:
-                record = _record(
-                    row, primary, joined, used_keys, mapping, contract, unmapped
-                )
-            except _RowProblem as exc:
-                rejects.add(row, str(exc))
-                continue
+                try:
+                    record = _record(
+                        row, primary, joined, used_keys, mapping, contract, unmapped
+                    )
+                except _RowProblem as exc:
+                    rejects.add(row, str(exc))
+                    continue
 
-            identity = hash(record.external_id or f"email:{record.email}")
-            if identity in seen:
-                summary.repeated += 1
-                if len(summary.repeated_examples) < 5:
-                    summary.repeated_examples.append(record.external_id or record.email)
-            seen.add(identity)
-            if record.created_at is None:
-                summary.undated += 1
-            batch.append(record)
-            if len(batch) >= options.batch_size:
-                flush()
+                identity = hash(record.external_id or f"email:{record.email}")
+                if identity in seen:
+                    summary.repeated += 1
+                    if len(summary.repeated_examples) < 5:
+                        summary.repeated_examples.append(
+                            record.external_id or record.email
+                        )
+                seen.add(identity)
+                if record.created_at is None:
+                    summary.undated += 1
+                batch.append(record)
+                if len(batch) >= options.batch_size:
+                    flush()
 
-        flush()
-    except csvfile.CsvProblem as exc:
-        if not options.commit_batches:
-            raise ImportFailed(f"{exc}. Fix the file and run this again.") from None
-        flush()
-        kept = summary.created + summary.updated + summary.unchanged
-        raise ImportFailed(
-            f"{exc}. The {kept} rows before it are in the workspace; fix the file "
-            "and import it again to add the rest (rows already there stay as they are)."
-        ) from None
-    finally:
-        rejects.close()
+            flush()
+        except csvfile.CsvProblem as exc:
+            if not options.commit_batches:
+                raise ImportFailed(f"{exc}. Fix the file and run this again.") from None
+            flush()
+            kept = summary.created + summary.updated + summary.unchanged
+            raise ImportFailed(
+                f"{exc}. The {kept} rows before it are in the workspace; fix the file "
+                "and import it again to add the rest (rows already there stay as they are)."
+            ) from None
+        finally:
+            rejects.close()
 
     for (item, table), keys in zip(joined, used_keys, strict=True):
         missing = len(set(table) - keys)
@@ -311,6 +318,42 @@ def run(
     summary.unmapped = {k: dict(v.most_common()) for k, v in unmapped.items()}
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+#: How a rejects file starts; only such a file may be written over.
+REJECTS_HEADER = ("row", "line", "reason")
+
+
+def _check_rejects_path(path: Path, protected: list[Path]) -> None:
+    """Refuse a rejects path that would overwrite an input, the workspace or a folder."""
+    where = f"--rejects {path}"
+    if path.is_dir():
+        raise ImportFailed(f"{where}: that is a folder; name a file in it")
+
+    if not path.parent.is_dir():
+        raise ImportFailed(
+            f"{where}: the folder {path.parent} does not exist; create it or name "
+            "another file"
+        )
+
+    target = path.resolve()
+    for other in protected:
+        if other.exists() and other.resolve() == target:
+            raise ImportFailed(
+                f"{where}: that would write over {other}; name a new file"
+            )
+
+    if path.exists():
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            first = next(csv.reader(handle), [])
+        if tuple(first[:3]) != REJECTS_HEADER:
+            raise ImportFailed(
+                f"{where}: the file exists and is not a rejects file; name a new "
+                "file or remove that one"
+            )
+
+    if not os.access(path.parent, os.W_OK):
+        raise ImportFailed(f"{where}: cannot write in {path.parent}")
 
 
 class _RowProblem(Exception):
@@ -339,41 +382,58 @@ def _is_footer(source: csvfile.CsvSource, row: csvfile.Row) -> bool:
     return source.encoding != JSON and csvfile.looks_like_footer(source, row)
 
 
-def _match_files(paths: list[Path], mapping: Mapping) -> list[_Resolved]:
+def _match_files(
+    paths: list[Path], mapping: Mapping
+) -> tuple[list[_Resolved], list[str]]:
+    """Match each file to its part of the mapping; return them and the files left out.
+
+    A file that is no part of the mapping (a data dictionary beside an
+    export, say) is left out and named; two files for one part are refused.
+    """
     by_part: dict[int, _Resolved] = {}
+    left_out: list[str] = []
     for path in paths:
         try:
             source = _sniff(path)
         except (csvfile.CsvProblem, jsonfile.JsonProblem) as exc:
             raise ImportFailed(str(exc)) from None
 
-        index = next(
-            (
-                i
-                for i, part in enumerate(mapping.files)
-                if i not in by_part and part.recognises(source.header)
-            ),
-            None,
-        )
-        if index is None:
-            expected = "; ".join(
-                f"{part.role}: {', '.join(part.detect)}" for part in mapping.files
-            )
+        fits = [
+            i for i, part in enumerate(mapping.files) if part.recognises(source.header)
+        ]
+        free = [i for i in fits if i not in by_part]
+        if free:
+            by_part[free[0]] = _resolve(source, mapping.files[free[0]])
+            continue
+
+        if fits:
+            taken = by_part[fits[0]]
             raise ImportFailed(
-                f"{path}: its columns do not match any file of the {mapping.name} mapping "
-                f"(header: {', '.join(source.header[:8])}{'…' if len(source.header) > 8 else ''}). "
-                f"Expected columns: {expected}. Pick another --preset or write a --mapping file."
+                f"{path} and {taken.source.path} are both the "
+                f"{mapping.files[fits[0]].role} file of the {mapping.name} mapping; "
+                "import them one at a time"
             )
-        by_part[index] = _resolve(source, mapping.files[index])
+
+        left_out.append(
+            f"{path}: its columns match no file of the {mapping.name} mapping "
+            f"(header: {', '.join(source.header[:6])}"
+            f"{'…' if len(source.header) > 6 else ''}); left out"
+        )
 
     if 0 not in by_part:
         primary = mapping.primary
+        expected = "; ".join(
+            f"{part.role}: {', '.join(part.detect)}" for part in mapping.files
+        )
+        unmatched = "".join(f"\n  {line}" for line in left_out)
         raise ImportFailed(
-            f"none of the files is the {primary.role} file of the {mapping.name} mapping; "
-            f"it has the columns {', '.join(primary.detect)}. Add it to the command."
+            f"none of the files is the {primary.role} file of the {mapping.name} "
+            f"mapping, which has the columns {', '.join(primary.detect)}. Expected "
+            f"columns: {expected}. Add that file, or pick another --preset or a "
+            f"--mapping file.{unmatched}"
         )
 
-    return [by_part[i] for i in sorted(by_part)]
+    return [by_part[i] for i in sorted(by_part)], left_out
 
 
 def _resolve(source: csvfile.CsvSource, part: FileMap) -> _Resolved:
@@ -445,9 +505,7 @@ def _infer_dates(item: _Resolved, specs: list[str]) -> None:
             item.formats[column] = dates.override_format(general)
 
 
-def _load_joined(
-    item: _Resolved, tz: Any, summary: Summary
-) -> dict[str, csvfile.Row]:
+def _load_joined(item: _Resolved, tz: Any, summary: Summary) -> dict[str, csvfile.Row]:
     """Read a joined file into memory, keyed on its join column.
 
     Joined files (deals, accounts) are far smaller than the primary file.
@@ -530,7 +588,9 @@ def _record(
             if value:
                 extra[column] = value
 
-    stage = stage_default or contract.first_stage.key
+    # Empty when the export says nothing of the stage: a new lead then starts
+    # at the first stage and a known one keeps the stage it has.
+    stage = stage_default
     if "stage" in raw:
         mapped = mapping.translate("stage", raw["stage"])
         if mapped is None:
@@ -540,7 +600,7 @@ def _record(
             stage = mapped
     if "outcome" in raw:
         stage = _outcome_stage(mapping, contract, raw["outcome"], stage, unmapped)
-    outcome = contract.stage(stage).outcome
+    outcome = contract.stage(stage).outcome if stage else None
 
     source: str | None = raw.get("source")
     if source is not None:
@@ -635,15 +695,28 @@ def _date(
         ) from None
 
 
+#: The largest employee count taken as a number; the store's column is 32-bit.
+MAX_EMPLOYEES = 1_000_000_000
+
+
 def _size(employees: str, company_size: str) -> tuple[int | None, str]:
     text = employees.replace(",", "").strip()
-    if text:
-        try:
-            return int(float(text)), company_size or text
-        except ValueError:
-            return None, company_size or employees
+    if not text:
+        return None, company_size
 
-    return None, company_size
+    try:
+        count = float(text)
+    except ValueError:
+        # A band such as "51-200" is a size, not a count.
+        return None, company_size or employees
+
+    if not 0 <= count <= MAX_EMPLOYEES:
+        raise _RowProblem(
+            f'the employee count "{employees}" is not a number from 0 to '
+            f"{MAX_EMPLOYEES:,}"
+        )
+
+    return int(count), company_size or text
 
 
 class _Rejects:
@@ -676,7 +749,7 @@ class _Rejects:
             path = self.path()
             self.handle = path.open("w", newline="", encoding="utf-8")
             self.writer = csv.writer(self.handle)
-            self.writer.writerow(["row", "line", "reason", *self.primary.source.header])
+            self.writer.writerow([*REJECTS_HEADER, *self.primary.source.header])
             self.summary.rejects_path = str(path)
         self.writer.writerow(
             [

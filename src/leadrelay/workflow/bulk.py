@@ -9,8 +9,9 @@ anything back. A batch is written inside the caller's transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii
 from typing import Any
@@ -60,6 +61,32 @@ def contract_version(contract: Contract) -> ContractVersion:
     return version
 
 
+#: The PostgreSQL advisory lock that one import at a time holds.
+_IMPORT_LOCK = 7_204_211
+
+
+@contextmanager
+def import_lock() -> Iterator[None]:
+    """Let one import at a time write to the database.
+
+    Each batch looks up the rows it already has before inserting the rest;
+    two imports of one file interleaving on PostgreSQL would both miss and
+    both insert. SQLite needs no lock: a batch's transaction takes the write
+    lock at BEGIN, so the second import's lookups see the first one's rows.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_IMPORT_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_IMPORT_LOCK])
+
+
 @dataclass
 class BatchOutcome:
     created: int = 0
@@ -89,7 +116,9 @@ def write_batch(
         if derived.contradictions:
             outcome.contradictions += 1
             if len(outcome.contradiction_examples) < 5:
-                outcome.contradiction_examples.append(record.external_id or record.email)
+                outcome.contradiction_examples.append(
+                    record.external_id or record.email
+                )
 
         fingerprint = record.fingerprint()
         found = existing.get(_identity(record))
@@ -101,12 +130,35 @@ def write_batch(
             outcome.unchanged += 1
             continue
 
-        _update(found, record, derived, fingerprint, version, actor, origin)
+        merged = _filled_from(record, found)
+        _update(
+            found, merged, derive(merged, contract), fingerprint, version, actor, origin
+        )
         outcome.updated += 1
 
     _insert(fresh, version, actor, origin, contact_time_known)
     outcome.created = len(fresh)
     return outcome
+
+
+#: Record fields that a re-import fills from the stored lead when it has none.
+_KEPT_WHEN_EMPTY = (*_LEAD_FIELDS, "stage", "created_at", "first_outreach_at")
+
+
+def _filled_from(record: LeadRecord, lead: Lead) -> LeadRecord:
+    """Return the record with what it leaves empty taken from the stored lead.
+
+    A later export may hold fewer columns, or a cell left blank: a re-import
+    adds and changes values but never erases one, so a narrower file cannot
+    blank a lead's company or the day it came in.
+    """
+    filled = replace(record, extra={**lead.extra, **record.extra})
+    for name in _KEPT_WHEN_EMPTY:
+        if getattr(record, name) in ("", None):
+            setattr(filled, name, getattr(lead, name))
+    if not record.entered:
+        filled.entered = {}
+    return filled
 
 
 def _tune_sqlite_for_batch() -> None:
@@ -206,7 +258,8 @@ def _update(
     lead.save()
 
     recorded = {
-        (e.kind, e.stage, e.at) for e in Event.objects.filter(lead=lead).only("kind", "stage", "at")
+        (e.kind, e.stage, e.at)
+        for e in Event.objects.filter(lead=lead).only("kind", "stage", "at")
     }
     new_events = [e for e in derived.events if (e.kind, e.stage, e.at) not in recorded]
     new_events.append(

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import CommandParser
 
 from leadrelay.intake import importer
@@ -23,8 +25,11 @@ class Command(BaseCommand):
         contract = load_contract()
         chosen = _importing.load_mapping(options)
         ensure_database()
+        db = Path(str(settings.DATABASES["default"]["NAME"]))
         opts = importer.Options(
-            rejects=options["rejects"], date_formats=options["date_formats"]
+            rejects=options["rejects"],
+            date_formats=options["date_formats"],
+            protected=[settings.CONTRACT_PATH, db, Path(f"{db}-wal")],
         )
         summary = _importing.run(options["files"], chosen, contract, opts)
         ImportRun.objects.create(
