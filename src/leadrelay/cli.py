@@ -19,6 +19,10 @@ def main(argv: list[str] | None = None) -> None:
         # `leadrelay init DIR` makes DIR the workspace before settings load.
         target = next((a for a in argv[2:] if not a.startswith("-")), None)
         if target:
+            if os.path.exists(target) and not os.path.isdir(target):
+                sys.stderr.write(f"leadrelay init: {target} is a file; name a folder\n")
+                sys.exit(2)
+
             os.makedirs(target, exist_ok=True)
             os.environ["LEADRELAY_WORKSPACE"] = target
 

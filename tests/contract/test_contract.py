@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from leadrelay.contract import ContractError, default_text, parse
+from leadrelay.contract import ContractError, default_text, load_file, parse
 
 
 def broken(old: str, new: str) -> str:
@@ -130,3 +132,83 @@ def test_the_hash_changes_with_the_text() -> None:
 
     assert a.sha256 != b.sha256
     assert b.name == "Their funnel"
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+def test_an_sla_deadline_must_be_a_finite_number(value: str) -> None:
+    found = problems(broken("within_hours = 24", f"within_hours = {value}"))
+
+    assert any(
+        p.startswith("sla[0].within_hours: must be a finite number") for p in found
+    )
+
+
+def test_an_sla_deadline_longer_than_a_year_is_refused() -> None:
+    found = problems(broken("within_hours = 24", "within_hours = 8761"))
+
+    assert "sla[0].within_hours: must be at most 8760, not 8761" in found
+
+
+@pytest.mark.parametrize("value", ["1e308", "99999999999"])
+def test_a_stall_longer_than_ten_years_is_refused(value: str) -> None:
+    found = problems(broken("stall_after_days = 3", f"stall_after_days = {value}"))
+
+    assert any(
+        p.startswith("stages[0].stall_after_days: must be at most 3650") for p in found
+    )
+
+
+def test_the_longest_allowed_deadline_and_stall_are_accepted() -> None:
+    text = broken("within_hours = 24", "within_hours = 8760")
+    text = text.replace("stall_after_days = 3", "stall_after_days = 3650", 1)
+
+    contract = parse(text)
+
+    assert contract.slas[0].within_hours == 8760
+    assert contract.stages[0].stall_after_days == 3650
+
+
+def test_a_holiday_must_be_a_real_date() -> None:
+    found = problems(broken("holidays = []", 'holidays = ["2026-12-25", "2026-02-30"]'))
+
+    assert found == [
+        'business_hours.holidays[1]: "2026-02-30" is not a date like "2026-12-25"'
+    ]
+
+
+def test_a_pulse_recipient_must_be_an_email_address() -> None:
+    text = broken("to = []", 'to = ["sales@example.com", "sales", "@x", "a@b@c"]')
+
+    found = problems(text)
+
+    assert [p.split(":")[0] for p in found] == [
+        "pulse.to[1]",
+        "pulse.to[2]",
+        "pulse.to[3]",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("given", "canonical"), [("utc", "UTC"), ("europe/berlin", "Europe/Berlin")]
+)
+def test_a_time_zone_is_accepted_in_any_case(given: str, canonical: str) -> None:
+    contract = parse(broken('timezone = "UTC"', f'timezone = "{given}"'))
+
+    assert contract.timezone == canonical
+
+
+def test_a_folder_given_as_the_contract_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ContractError) as caught:
+        load_file(tmp_path)
+
+    assert caught.value.problems[0].startswith("is a folder, not a contract file")
+
+
+def test_an_unreadable_contract_says_why(tmp_path: Path) -> None:
+    path = tmp_path / "funnel.toml"
+    path.symlink_to(path)
+
+    with pytest.raises(ContractError) as caught:
+        load_file(path)
+
+    assert caught.value.problems[0].startswith("cannot be read (")

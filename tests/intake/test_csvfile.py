@@ -396,7 +396,7 @@ def test_an_empty_column_name_names_its_line_and_column(tmp_path: Path) -> None:
 def test_an_empty_column_name_is_placed_on_the_headers_own_line(
     tmp_path: Path,
 ) -> None:
-    path = write(tmp_path, "\n\nCompany,  \nAcme,x\n")
+    path = write(tmp_path, "\n\nCompany,  ,City\nAcme,x,Berlin\n")
 
     assert problem(path) == (
         f"{path}, line 3, column 2: the header has an empty column name; "
@@ -644,3 +644,47 @@ def test_the_public_crm_exports_are_read_whole(
     assert len(found) == count
     assert not any(row.extra for row in found)
     assert not any(csvfile.looks_like_footer(source, row) for row in found)
+
+
+def test_a_trailing_delimiter_on_the_header_names_no_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "Company,City,Email,\nAcme,Berlin,a@x.io,\n")
+
+    source = sniff(path)
+
+    assert source.header == ("Company", "City", "Email")
+    assert [row.values["Email"] for row in rows(source)] == ["a@x.io"]
+
+
+def test_empty_cells_past_the_last_column_are_dropped(tmp_path: Path) -> None:
+    path = write(tmp_path, "Company,Email\nAcme,a@x.io,, \nBeta,b@x.io,late\n")
+
+    found = read(path)
+
+    assert [row.extra for row in found] == [(), ("late",)]
+
+
+def test_an_excel_sep_line_names_the_delimiter(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "sep=;\r\nCompany;City\r\nAcme, Inc;Berlin\r\n\r\nBeta;Rome\r\n"
+    )
+
+    source = sniff(path)
+    found = list(rows(source))
+
+    assert (source.delimiter, source.header) == (";", ("Company", "City"))
+    assert [(row.line, row.values["Company"]) for row in found] == [
+        (3, "Acme, Inc"),
+        (5, "Beta"),
+    ]
+
+
+def test_a_problem_after_a_sep_line_has_the_files_line_number(tmp_path: Path) -> None:
+    path = write(tmp_path, 'sep=,\nCompany,City\nAcme,"Berlin\n')
+
+    assert problem(path).startswith(f"{path}, line 3: a quote opened")
+
+
+def test_a_file_of_only_a_sep_line_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "sep=;\n")
+
+    assert "only its sep= line" in problem(path)

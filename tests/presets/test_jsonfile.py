@@ -298,3 +298,12 @@ def test_a_json_record_that_reads_like_a_totals_line_is_still_a_lead(
 
     assert report["import"]["created"] == 1
     assert report["import"]["footer_rows"] == 0
+
+
+def test_a_file_nested_too_deeply_is_refused_with_its_name(tmp_path: Path) -> None:
+    path = write(tmp_path, "[" * 100_000 + "]" * 100_000)
+
+    found = str(problem(path))
+
+    assert "Lead.json" in found
+    assert "nested too deeply to be a record export" in found

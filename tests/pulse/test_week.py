@@ -45,3 +45,19 @@ def test_the_last_complete_week_is_the_one_before_today_in_the_contracts_zone() 
 def test_a_malformed_or_missing_week_is_refused(text: str) -> None:
     with pytest.raises(WeekError):
         Week.parse(text)
+
+
+@pytest.mark.parametrize("text", ["9999-W52", "0001-W01", "1899-W52"])
+def test_a_year_whose_weeks_run_off_the_calendar_is_refused(text: str) -> None:
+    with pytest.raises(WeekError, match="between 1900 and 9998"):
+        Week.parse(text)
+
+
+@pytest.mark.parametrize("text", ["1900-W01", "9998-W52"])
+def test_the_years_at_the_ends_of_the_range_have_neighbours(text: str) -> None:
+    week = Week.parse(text)
+
+    start, end = week.bounds(BERLIN)
+
+    assert start < end
+    assert week.previous().monday < week.monday < week.next().monday

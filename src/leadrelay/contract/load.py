@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import tomllib
-from datetime import time
+from datetime import date, time
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays as holiday_registry
 
@@ -61,6 +62,12 @@ def load_file(path: str | Path) -> Contract:
         ) from None
     except UnicodeDecodeError as exc:
         raise ContractError(str(path), [f"not UTF-8 text ({exc.reason})"]) from None
+    except IsADirectoryError:
+        raise ContractError(
+            str(path), ["is a folder, not a contract file; name funnel.toml itself"]
+        ) from None
+    except OSError as exc:
+        raise ContractError(str(path), [f"cannot be read ({exc.strerror})"]) from None
 
     return parse(text, source=str(path))
 
@@ -83,6 +90,12 @@ def parse(text: str, source: str = "funnel.toml") -> Contract:
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+# Upper bounds keep every deadline and stall date inside what `datetime` can
+# hold: a year of clock hours, ten years of days.
+MAX_HOURS = 8760
+MAX_STALL_DAYS = 3650
 
 _TOP = ("funnel", "stages", "icp", "lead", "qualified", "sources", "handoff")
 _TOP_KEYS = _TOP + ("sla", "business_hours", "loss", "objections", "pulse")
@@ -151,7 +164,9 @@ class _Checker:
 
         return tuple(out)
 
-    def number(self, value: Any, path: str, minimum: float = 0.0) -> float | None:
+    def number(
+        self, value: Any, path: str, maximum: float, minimum: float = 0.0
+    ) -> float | None:
         if value is None:
             return None
 
@@ -159,8 +174,16 @@ class _Checker:
             self.problem(path, f"must be a number, not {_kind(value)}")
             return None
 
+        if isinstance(value, float) and not math.isfinite(value):
+            self.problem(path, f"must be a finite number, not {value}")
+            return None
+
         if value <= minimum:
             self.problem(path, f"must be greater than {minimum:g}, not {value}")
+            return None
+
+        if value > maximum:
+            self.problem(path, f"must be at most {maximum:g}, not {value}")
             return None
 
         return float(value)
@@ -256,7 +279,9 @@ class _Checker:
         )
         checklist = self.requirements(handoff.get("checklist"), "handoff.checklist")
         handoff_team = (
-            self.string(handoff.get("team"), "handoff.team") if "team" in handoff else ""
+            self.string(handoff.get("team"), "handoff.team")
+            if "team" in handoff
+            else ""
         )
         handoff_assign = self.string(handoff.get("assign"), "handoff.assign", "team")
         if handoff_assign not in ASSIGNMENTS:
@@ -308,15 +333,14 @@ class _Checker:
 
     def timezone(self, value: Any, path: str) -> str:
         text = self.string(value, path, "UTC")
-        try:
-            ZoneInfo(text)
-        except (ZoneInfoNotFoundError, ValueError):
+        name = _zone_name(text)
+        if name is None:
             self.problem(
                 path, f'"{text}" is not a time zone; use a name like "Europe/Berlin"'
             )
             return "UTC"
 
-        return text
+        return name
 
     def stages(self, value: Any) -> tuple[Stage, ...]:
         if not isinstance(value, list) or not value:
@@ -368,7 +392,9 @@ class _Checker:
                         item.get("requires"), f"{here}.requires"
                     ),
                     stall_after_days=self.number(
-                        item.get("stall_after_days"), f"{here}.stall_after_days"
+                        item.get("stall_after_days"),
+                        f"{here}.stall_after_days",
+                        MAX_STALL_DAYS,
                     ),
                     outcome=outcome,
                     skippable=skippable,
@@ -463,9 +489,11 @@ class _Checker:
                 self.problem(
                     f"{here}.clock", f'"{clock}" is not one of {", ".join(CLOCKS)}'
                 )
-            hours = self.number(item.get("within_hours"), f"{here}.within_hours")
+            hours = self.number(
+                item.get("within_hours"), f"{here}.within_hours", MAX_HOURS
+            )
             warn = self.number(
-                item.get("warn_before_hours"), f"{here}.warn_before_hours"
+                item.get("warn_before_hours"), f"{here}.warn_before_hours", MAX_HOURS
             )
             if warn is not None and hours is not None and warn >= hours:
                 self.problem(
@@ -515,8 +543,19 @@ class _Checker:
                     f"{here}.after_hours", f"must be a number, not {_kind(after)}"
                 )
                 after = 0
+            elif not math.isfinite(after):
+                self.problem(
+                    f"{here}.after_hours", f"must be a finite number, not {after}"
+                )
+                after = 0
             elif after < 0:
                 self.problem(f"{here}.after_hours", f"must be 0 or more, not {after:g}")
+                after = 0
+            elif after > MAX_HOURS:
+                self.problem(
+                    f"{here}.after_hours",
+                    f"must be at most {MAX_HOURS:g}, not {after:g}",
+                )
                 after = 0
             to = self.string(item.get("to"), f"{here}.to", "owner")
             if to not in ESCALATE_TO:
@@ -548,7 +587,7 @@ class _Checker:
             self.problem("business_hours.closes", "must be later than opens")
         holidays = self.strings(hours.get("holidays"), "business_hours.holidays")
         for i, day in enumerate(holidays):
-            if day and not _DATE_RE.match(day):
+            if day and not _is_date(day):
                 self.problem(
                     f"business_hours.holidays[{i}]",
                     f'"{day}" is not a date like "2026-12-25"',
@@ -604,12 +643,44 @@ class _Checker:
         if not isinstance(chat, bool):
             self.problem("pulse.chat", f"must be true or false, not {_kind(chat)}")
             chat = False
+        to = self.strings(pulse.get("to"), "pulse.to")
+        for i, address in enumerate(to):
+            if address and not _EMAIL_RE.match(address):
+                self.problem(
+                    f"pulse.to[{i}]",
+                    f'"{address}" is not an e-mail address like "sales@example.com"',
+                )
+
         return PulseSchedule(
             day=self.weekday(pulse.get("day", "mon"), "pulse.day"),
             at=self.clock_time(pulse.get("time"), "pulse.time", "09:00"),
-            to=self.strings(pulse.get("to"), "pulse.to"),
+            to=to,
             chat=chat,
         )
+
+
+def _is_date(text: str) -> bool:
+    if not _DATE_RE.match(text):
+        return False
+
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+
+    return True
+
+
+def _zone_name(text: str) -> str | None:
+    """Return the canonical spelling of a time zone name given in any case."""
+    wanted = text.casefold()
+    found = next((z for z in available_timezones() if z.casefold() == wanted), text)
+    try:
+        ZoneInfo(found)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+    return found
 
 
 def _join(path: str, key: str) -> str:

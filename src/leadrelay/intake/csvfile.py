@@ -43,6 +43,8 @@ _NUL = (
     "the file contains a NUL byte, so it is not CSV text "
     "(it may be UTF-16 or a spreadsheet file); export it again as CSV UTF-8"
 )
+# Excel writes, and honours, a first line such as `sep=;` naming the delimiter.
+_SEP_LINE = re.compile(r'"?sep=([^"\r\n])"?\r?\n?', re.IGNORECASE)
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "cp1252": "Windows-1252"}
 
 
@@ -82,10 +84,12 @@ class CsvSource:
     path: Path
     #: "utf-8-sig", "utf-8" or "cp1252".
     encoding: str
-    #: ",", ";" or "\t".
+    #: ",", ";" or "\t", or the one a `sep=` first line names.
     delimiter: str
     #: The column names, stripped of surrounding whitespace.
     header: tuple[str, ...]
+    #: Whether the first line is a `sep=` line to skip before the header.
+    sep_line: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,10 +116,21 @@ def sniff(path: Path | str) -> CsvSource:
     """
     path = Path(path)
     encoding = _detect_encoding(path)
-    delimiter, header_line, cells = _detect_delimiter(path, encoding)
+    named = _sep_line(path, encoding)
+    if named is None:
+        delimiter, header_line, cells = _detect_delimiter(path, encoding)
+    else:
+        delimiter = named
+        header_line, cells = _first_header(path, encoding, delimiter)
     header = _check_header(path, header_line, cells)
 
-    return CsvSource(path=path, encoding=encoding, delimiter=delimiter, header=header)
+    return CsvSource(
+        path=path,
+        encoding=encoding,
+        delimiter=delimiter,
+        header=header,
+        sep_line=named is not None,
+    )
 
 
 def rows(source: CsvSource) -> Iterator[Row]:
@@ -128,14 +143,15 @@ def rows(source: CsvSource) -> Iterator[Row]:
     """
     header = source.header
     width = len(header)
-    records = _records(source.path, source.encoding, source.delimiter)
+    records = _records(source.path, source.encoding, source.delimiter, source.sep_line)
     with closing(records):
         if next(records, None) is None:
             return
 
         for number, (line, cells) in enumerate(records, start=1):
             extra: tuple[str, ...] = ()
-            if len(cells) > width:
+            # A trailing delimiter leaves empty cells past the last column.
+            if len(cells) > width and not _is_blank(cells[width:]):
                 extra = tuple(cells[width:])
             elif len(cells) < width:
                 cells.extend([""] * (width - len(cells)))
@@ -310,14 +326,39 @@ def _detect_delimiter(path: Path, encoding: str) -> tuple[str, int, list[str]]:
 
 
 def _first_records(
-    path: Path, encoding: str, delimiter: str
+    path: Path, encoding: str, delimiter: str, sep_line: bool = False
 ) -> list[tuple[int, list[str]]]:
-    with closing(_records(path, encoding, delimiter)) as records:
+    with closing(_records(path, encoding, delimiter, sep_line)) as records:
         return list(islice(records, _SAMPLE_RECORDS))
 
 
+def _sep_line(path: Path, encoding: str) -> str | None:
+    """Return the delimiter a `sep=;` first line names, if the file has one."""
+    with open(path, encoding=encoding, newline="") as file:
+        first = file.readline()
+
+    match = _SEP_LINE.fullmatch(first)
+    return match[1] if match else None
+
+
+def _first_header(path: Path, encoding: str, delimiter: str) -> tuple[int, list[str]]:
+    sample = _first_records(path, encoding, delimiter, sep_line=True)
+    if not sample:
+        raise CsvProblem(
+            path,
+            "the file has only its sep= line, so no header; "
+            "put the column names on the line after it",
+        )
+
+    return sample[0]
+
+
 def _check_header(path: Path, line: int, cells: list[str]) -> tuple[str, ...]:
-    names = tuple(cell.strip() for cell in cells)
+    names = [cell.strip() for cell in cells]
+    # A trailing delimiter on the header line names no column.
+    while names and not names[-1]:
+        names.pop()
+
     for column, name in enumerate(names, start=1):
         if _EMAIL.fullmatch(name):
             raise CsvProblem(
@@ -357,7 +398,7 @@ def _check_header(path: Path, line: int, cells: list[str]) -> tuple[str, ...]:
 
         seen[name] = column
 
-    return names
+    return tuple(names)
 
 
 class _EndOfFile:
@@ -367,18 +408,27 @@ class _EndOfFile:
 
 
 def _records(
-    path: Path, encoding: str, delimiter: str
+    path: Path, encoding: str, delimiter: str, sep_line: bool = False
 ) -> Generator[tuple[int, list[str]], None, None]:
-    """Yield the first line and the cells of each record that is not blank."""
+    """Yield the first line and the cells of each record that is not blank.
+
+    With `sep_line`, the first line (a `sep=;` line) is skipped.
+    """
     try:
         file = open(path, encoding=encoding, newline="")
     except OSError as exc:
         raise _unreadable(path, exc) from None
 
     with file:
+        skipped = 0
+        if sep_line:
+            file.readline()
+            skipped = 1
+
         end = _EndOfFile()
-        reader = csv.reader(_lines(path, file, end), delimiter=delimiter)
-        start = 1
+        lines = _lines(path, file, end, first=skipped + 1)
+        reader = csv.reader(lines, delimiter=delimiter)
+        start = skipped + 1
         while True:
             try:
                 cells = next(reader)
@@ -410,13 +460,15 @@ def _records(
             if not _is_blank(cells):
                 yield start, cells
 
-            start = reader.line_num + 1
+            start = skipped + reader.line_num + 1
 
 
-def _lines(path: Path, file: Iterator[str], end: _EndOfFile) -> Iterator[str]:
+def _lines(
+    path: Path, file: Iterator[str], end: _EndOfFile, first: int = 1
+) -> Iterator[str]:
     # The csv module in Python 3.11 and later accepts NUL, so a binary
     # file would otherwise be read as garbage instead of refused.
-    for number, line in enumerate(file, start=1):
+    for number, line in enumerate(file, start=first):
         if "\x00" in line:
             raise CsvProblem(path, _NUL, line=number)
 

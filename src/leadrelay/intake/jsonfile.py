@@ -151,6 +151,12 @@ def _load(path: Path) -> Any:
             line=exc.lineno,
             column=exc.colno,
         ) from None
+    except (RecursionError, MemoryError):
+        raise JsonProblem(
+            path,
+            "the file is nested too deeply to be a record export; "
+            "export the records again as a list of objects",
+        ) from None
 
 
 def _flatten(record: dict[str, Any]) -> dict[str, str]:

@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.utils import DatabaseError
 
 
 class Command(BaseCommand):
@@ -25,3 +26,15 @@ class Command(BaseCommand):
             # needs only the message, and scripts the exit code.
             sys.stderr.write(f"leadrelay {self._invoked_as}: {exc}\n")
             sys.exit(exc.returncode)
+        except DatabaseError as exc:
+            # OperationalError included: a missing folder, a server that
+            # is down, a database that refuses the login.
+            if self._invoked_as is None or options.get("traceback"):
+                raise
+            reason = str(exc).strip().partition("\n")[0] or type(exc).__name__
+            sys.stderr.write(
+                f"leadrelay {self._invoked_as}: cannot use the database "
+                f"({reason}); check LEADRELAY_DATABASE_URL "
+                "(or the workspace folder)\n"
+            )
+            sys.exit(1)

@@ -9,6 +9,11 @@ from zoneinfo import ZoneInfo
 
 _WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 
+# A week's bounds and the weeks before and after it must stay inside what
+# `date` can hold, so the years at either end of its range are refused.
+FIRST_YEAR = 1900
+LAST_YEAR = 9998
+
 
 class WeekError(ValueError):
     pass
@@ -26,6 +31,12 @@ class Week:
             raise WeekError(f'"{text}" is not an ISO week; write it as 2018-W10')
 
         year, number = int(match[1]), int(match[2])
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise WeekError(
+                f'"{text}": 2018-W10 is the form; the year must be between '
+                f"{FIRST_YEAR} and {LAST_YEAR}"
+            )
+
         try:
             date.fromisocalendar(year, number, 1)
         except ValueError:

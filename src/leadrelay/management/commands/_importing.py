@@ -80,7 +80,7 @@ def run(
 ) -> importer.Summary:
     for path in files:
         if not path.is_file():
-            raise CommandError(f"{path}: no such file", returncode=BAD_INPUT)
+            raise CommandError(f"{path}: {_not_a_file(path)}", returncode=BAD_INPUT)
 
     progress = Progress()
     opts.progress = progress
@@ -90,3 +90,14 @@ def run(
         raise CommandError(str(exc), returncode=BAD_INPUT) from None
     finally:
         progress.done()
+
+
+def _not_a_file(path: Path) -> str:
+    """Say why `path`, which is not a regular file, cannot be imported."""
+    if path.is_dir():
+        return "is a folder; give the path of an export file"
+
+    if path.exists():
+        return "is not a regular file; give the path of an export file"
+
+    return "no such file"

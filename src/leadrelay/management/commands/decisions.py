@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
+from leadrelay.contract import Contract
 from leadrelay.management.base import Command as BaseCommand
 from leadrelay.models import DecisionKind, DecisionMetric
 from leadrelay.pulse import decisions, render
@@ -53,9 +54,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The contract comes first: outside a workspace it refuses before
+        # the database file would be created in the current folder.
+        contract = load_contract()
         ensure_database()
         if options.get("action") == "add":
-            self._add(options)
+            self._add(options, contract)
             return
 
         entries = decisions.log()
@@ -72,8 +76,7 @@ class Command(BaseCommand):
         for entry in entries:
             self.stdout.write(_line(entry))
 
-    def _add(self, options: dict[str, Any]) -> None:
-        contract = load_contract()
+    def _add(self, options: dict[str, Any], contract: Contract) -> None:
         week = options.get("week") or str(
             Week.last_complete(timezone.now(), contract.tz)
         )
