@@ -8,7 +8,6 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import dateformat
 
 from leadrelay.contract.model import Contract, Sla
 from leadrelay.models import Clock, Lead, NotificationKind
@@ -33,7 +32,29 @@ class Message:
 
 
 def when(moment: datetime, contract: Contract) -> str:
-    return dateformat.format(moment.astimezone(contract.tz), "D j M Y, H:i T")
+    """Return a moment as "Mon 30 Mar 2026, 15:00 CEST", in the contract's zone."""
+    local = moment.astimezone(contract.tz)
+    return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} " + (
+        f"{local:%Y, %H:%M} {local.tzname()}"
+    )
+
+
+# Written out rather than strftime's %a and %b, which follow the C locale.
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
 
 
 def hours(amount: float, kind: str) -> str:
