@@ -183,11 +183,7 @@ def test_two_files_for_one_part_are_refused_by_name(
 def test_two_imports_of_one_file_at_once_create_each_lead_once(
     contract: Path, tmp_path: Path
 ) -> None:
-    if (
-        connection.vendor == "sqlite"
-        and connection.settings_dict["NAME"] in ("", ":memory:")
-        or "memory" in str(connection.settings_dict["NAME"])
-    ):
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
         pytest.skip(
             "threads cannot share an in-memory SQLite database; PostgreSQL runs this"
         )
